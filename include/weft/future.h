@@ -1,0 +1,4 @@
+#ifndef WEFT_FUTURE_H
+#define WEFT_FUTURE_H
+#include "weft/common.h"
+#endif

@@ -1,0 +1,4 @@
+#ifndef WEFT_QUEUE_H
+#define WEFT_QUEUE_H
+#include "weft/common.h"
+#endif

@@ -1,0 +1,215 @@
+/* weft/sync.h: Lock, RLock, Condition, Semaphore, BoundedSemaphore, Event,
+ * Barrier, as in Python's threading module, on Linux futexes.
+ *
+ * Every object here is a transparent struct that may be embedded in another
+ * struct, statically initialised with its WEFT_*_INIT macro or set up with its
+ * *_init function, and needs no destroy. None may be copied or moved while a
+ * thread uses it. None is shared between processes.
+ *
+ * Which calls may run concurrently: every function here may be called from
+ * any number of threads at once on the same object, except *_init, which must
+ * not race with any other call on that object.
+ *
+ * Fairness, per object (details at each declaration):
+ *   Lock       barging: a releasing thread does not hand the lock to a waiter;
+ *              a woken waiter competes with newcomers. This is what makes the
+ *              uncontended path one CAS and keeps throughput high; starvation
+ *              is bounded in practice because a woken waiter retries with a
+ *              fresh spin and the kernel queues futex waiters FIFO.
+ *   RLock      as Lock (it is a Lock plus an owner and a count).
+ *   Condition  notify(n) wakes at least n of the threads already waiting (if
+ *              that many are waiting) and never a thread that began to wait
+ *              after the notify; woken threads then barge for the lock.
+ *   Semaphore  barging, as Lock: release(n) wakes up to n sleepers, but a
+ *              thread arriving meanwhile may take the permit first; the woken
+ *              thread then sleeps again. Futex queues are FIFO, so a sleeper is
+ *              overtaken only by threads that never slept.
+ *   Event      set() wakes every waiter; no ordering among them.
+ *   Barrier    every party of a generation is released together.
+ */
+#ifndef WEFT_SYNC_H
+#define WEFT_SYNC_H
+
+#include <stdatomic.h>
+
+#include "weft/common.h"
+
+WEFT_BEGIN_DECLS
+
+/* ---- Lock ---------------------------------------------------------------
+ * Python's threading.Lock: not owned, so any thread may release it (Python
+ * allows this too); releasing an unlocked lock is EPERM (RuntimeError).
+ * States: 0 free, 1 held, 2 held and someone may sleep on it (Drepper,
+ * "Futexes Are Tricky", mutex #3). Acquire spins briefly before sleeping.
+ */
+typedef struct weft_lock {
+    _Atomic uint32_t state;
+} weft_lock;
+
+#define WEFT_LOCK_INIT {0}
+
+WEFT_API void weft_lock_init(weft_lock *l);
+/* Out-of-line halves of the inline fast paths below. */
+WEFT_API int weft_lock_acquire_slow(weft_lock *l, double timeout);
+WEFT_API int weft_lock_release_slow(weft_lock *l, uint32_t old_state);
+
+/* Acquire: 0, EAGAIN (timeout <= 0 and held), ETIMEDOUT, EINVAL (NaN).
+ * Uncontended cost: one compare-and-swap. */
+static inline int weft_lock_acquire(weft_lock *l, double timeout)
+{
+    uint32_t expected = 0;
+    if (WEFT_UNLIKELY(timeout != timeout)) /* NaN */
+        return EINVAL;
+    /* acquire: pairs with the release exchange in weft_lock_release, so the
+     * previous holder's critical section happens-before ours. */
+    if (WEFT_LIKELY(atomic_compare_exchange_strong_explicit(&l->state, &expected, 1, memory_order_acquire,
+                                                            memory_order_relaxed)))
+        return 0;
+    return weft_lock_acquire_slow(l, timeout);
+}
+
+/* Release: 0, or EPERM when the lock was not held. Wakes one sleeper only when
+ * the state says someone may sleep (2). */
+static inline int weft_lock_release(weft_lock *l)
+{
+    /* release: publishes the critical section to the next acquirer's acquire
+     * CAS/exchange (weft_lock_acquire / weft_lock_acquire_slow). */
+    uint32_t old = atomic_exchange_explicit(&l->state, 0, memory_order_release);
+    if (WEFT_LIKELY(old == 1))
+        return 0;
+    return weft_lock_release_slow(l, old);
+}
+
+/* Whether the lock is held by anybody (a snapshot). */
+static inline bool weft_lock_locked(const weft_lock *l)
+{
+    return atomic_load_explicit(&((weft_lock *)l)->state, memory_order_relaxed) != 0;
+}
+
+/* ---- RLock --------------------------------------------------------------
+ * Python's threading.RLock: owned; the owner may acquire again, and must
+ * release as many times. Release by a non-owner is EPERM.
+ */
+typedef struct weft_rlock {
+    weft_lock lock;
+    _Atomic uintptr_t owner; /* weft__self_token() of the owner, 0 when free */
+    uint32_t count;          /* written only by the owner */
+} weft_rlock;
+
+#define WEFT_RLOCK_INIT {WEFT_LOCK_INIT, 0, 0}
+
+WEFT_API void weft_rlock_init(weft_rlock *l);
+/* 0, EAGAIN, ETIMEDOUT, EINVAL; EOVERFLOW past 2^32-1 nested acquires. */
+WEFT_API int weft_rlock_acquire(weft_rlock *l, double timeout);
+/* 0, or EPERM when the caller is not the owner. */
+WEFT_API int weft_rlock_release(weft_rlock *l);
+/* Whether the calling thread owns l. */
+WEFT_API bool weft_rlock_is_owned(const weft_rlock *l);
+
+/* ---- Condition ----------------------------------------------------------
+ * Python's threading.Condition bound to a weft_lock. wait/notify must be
+ * called with the lock held (EPERM when it is not held at all; weft_lock has
+ * no owner, so holding by another thread cannot be detected).
+ * wait releases the lock, sleeps, and re-acquires the lock before returning,
+ * also on ETIMEDOUT. Spurious wake-ups are allowed, as in Python: use
+ * weft_cond_wait_for or loop on your predicate.
+ */
+typedef struct weft_cond {
+    weft_lock *lock;
+    _Atomic uint32_t seq;     /* futex word: bumped by every notify */
+    _Atomic uint32_t waiters; /* threads inside wait; changed under lock */
+} weft_cond;
+
+#define WEFT_COND_INIT(lockptr) {(lockptr), 0, 0}
+
+/* EINVAL when lock is NULL. */
+WEFT_API int weft_cond_init(weft_cond *c, weft_lock *lock);
+/* 0 when woken (or spuriously), ETIMEDOUT, EINVAL (NaN), EPERM (lock not held). */
+WEFT_API int weft_cond_wait(weft_cond *c, double timeout);
+/* Waits until pred(ctx) is true: 0 once it holds, ETIMEDOUT if it still does
+ * not at the deadline, EINVAL, EPERM. pred is evaluated with the lock held. */
+WEFT_API int weft_cond_wait_for(weft_cond *c, bool (*pred)(void *), void *ctx, double timeout);
+/* Wake up to n waiters. 0, EPERM (lock not held). */
+WEFT_API int weft_cond_notify(weft_cond *c, size_t n);
+WEFT_API int weft_cond_notify_all(weft_cond *c);
+
+/* ---- Semaphore / BoundedSemaphore --------------------------------------- */
+typedef struct weft_sem {
+    _Atomic uint32_t value;   /* futex word: available permits */
+    _Atomic uint32_t waiters; /* threads that may sleep on value */
+    uint32_t bound;           /* 0: unbounded; else the initial value */
+} weft_sem;
+
+#define WEFT_SEM_INIT(n) {(n), 0, 0}
+#define WEFT_BOUNDED_SEM_INIT(n) {(n), 0, (n)}
+
+/* n up to UINT32_MAX - 1; EINVAL beyond. Bounded with n == 0 is EINVAL
+ * (it could never be released). */
+WEFT_API int weft_sem_init(weft_sem *s, size_t n);
+WEFT_API int weft_sem_init_bounded(weft_sem *s, size_t n);
+/* 0, EAGAIN, ETIMEDOUT, EINVAL. */
+WEFT_API int weft_sem_acquire(weft_sem *s, double timeout);
+/* Adds n permits and wakes up to n sleepers. EINVAL when n == 0; EOVERFLOW
+ * when a bounded semaphore would exceed its initial value (or any semaphore
+ * would exceed UINT32_MAX - 1); nothing changes on failure. */
+WEFT_API int weft_sem_release(weft_sem *s, size_t n);
+/* Permits available now (a snapshot). */
+WEFT_API size_t weft_sem_value(const weft_sem *s);
+
+/* ---- Event -------------------------------------------------------------- */
+typedef struct weft_event {
+    _Atomic uint32_t state; /* 0 clear, 1 set, 2 clear with possible sleepers */
+} weft_event;
+
+#define WEFT_EVENT_INIT {0}
+
+WEFT_API void weft_event_init(weft_event *e);
+/* Sets the flag and wakes all waiters; costs no syscall when nobody waits. */
+WEFT_API void weft_event_set(weft_event *e);
+WEFT_API void weft_event_clear(weft_event *e);
+WEFT_API bool weft_event_is_set(const weft_event *e);
+/* 0 once set (at once if already set), ETIMEDOUT, EINVAL (NaN). */
+WEFT_API int weft_event_wait(weft_event *e, double timeout);
+
+/* ---- Barrier ------------------------------------------------------------
+ * Python's threading.Barrier. wait returns each party's arrival index
+ * (0 .. parties-1) in *index (may be NULL). The last party to arrive runs
+ * action(action_ctx) before the others are released.
+ * A wait that times out breaks the barrier: it returns ETIMEDOUT and the other
+ * waiters EPIPE (BrokenBarrierError); later waits return EPIPE until reset.
+ * abort() breaks it the same way; reset() releases current waiters with EPIPE
+ * and makes the barrier usable again.
+ * The timeout given to init bounds every wait: a wait uses the smaller of its
+ * own timeout and the barrier's (pass WEFT_FOREVER to wait to use the
+ * barrier's own).
+ */
+struct weft__barrier_waiter;
+typedef struct weft_barrier {
+    weft_lock lock;                     /* guards every field below */
+    _Atomic uint32_t gen;               /* futex word: bumped when a generation ends */
+    size_t parties;
+    size_t count;                       /* arrived in this generation */
+    bool broken;
+    void (*action)(void *);
+    void *action_ctx;
+    double timeout;
+    struct weft__barrier_waiter *waiting; /* this generation's sleepers */
+} weft_barrier;
+
+#define WEFT_BARRIER_INIT(n) {WEFT_LOCK_INIT, 0, (n), 0, false, NULL, NULL, WEFT_FOREVER, NULL}
+
+/* EINVAL when parties == 0 or timeout is NaN. */
+WEFT_API int weft_barrier_init(weft_barrier *b, size_t parties, void (*action)(void *), void *action_ctx,
+                               double timeout);
+/* 0, ETIMEDOUT (this wait timed out and broke the barrier), EPIPE (broken),
+ * EINVAL (NaN timeout). */
+WEFT_API int weft_barrier_wait(weft_barrier *b, double timeout, size_t *index);
+WEFT_API void weft_barrier_abort(weft_barrier *b);
+WEFT_API void weft_barrier_reset(weft_barrier *b);
+WEFT_API size_t weft_barrier_parties(const weft_barrier *b);
+WEFT_API size_t weft_barrier_n_waiting(weft_barrier *b);
+WEFT_API bool weft_barrier_broken(weft_barrier *b);
+
+WEFT_END_DECLS
+
+#endif /* WEFT_SYNC_H */
