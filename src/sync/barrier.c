@@ -1,0 +1,157 @@
+/* sync/barrier.c: weft_barrier, Python's threading.Barrier.
+ *
+ * Design note. The barrier's fields are guarded by its internal weft_lock.
+ * Each sleeping party keeps a node on its own stack, linked into the
+ * generation's `waiting` list; the node carries that party's outcome. The
+ * thread that ends a generation (the last arrival, a timing-out party, abort
+ * or reset) writes every node's outcome under the lock, empties the list,
+ * bumps `gen` and wakes all sleepers on it with one futex_wake.
+ * Why per-node outcomes: a woken party may run only after the barrier has
+ * been reset or has completed further generations; a shared "broken" flag
+ * would then tell it the wrong story. Its own node says exactly how its own
+ * generation ended.
+ * Node lifetime: the ending thread reads node->next before storing the
+ * outcome (release) and never touches the node again; the owning party only
+ * returns (popping the node) after loading a final outcome (acquire).
+ * A party sleeps on `gen` (value read under the lock when it arrived); any
+ * end of its generation changes gen before the wake, so no wake-up is lost.
+ * Timeout: a party whose deadline passes takes the lock; if its generation
+ * has not ended it breaks the barrier (others get EPIPE) and returns
+ * ETIMEDOUT. The action runs in the last arriving party, under no weft lock
+ * held by the barrier other than its own (it must not call the barrier).
+ */
+#include <limits.h>
+
+#include "weft/sync.h"
+
+#include "internal/atomics.h"
+
+enum { OUT_PENDING = 0, OUT_PASSED = 1, OUT_BROKEN = 2 };
+
+struct weft__barrier_waiter {
+    struct weft__barrier_waiter *next;
+    _Atomic uint32_t outcome;
+};
+
+int weft_barrier_init(weft_barrier *b, size_t parties, void (*action)(void *), void *action_ctx, double timeout)
+{
+    if (parties == 0 || isnan(timeout))
+        return EINVAL;
+    weft_lock_init(&b->lock);
+    atomic_init(&b->gen, 0);
+    b->parties = parties;
+    b->count = 0;
+    b->broken = false;
+    b->action = action;
+    b->action_ctx = action_ctx;
+    b->timeout = timeout;
+    b->waiting = NULL;
+    return 0;
+}
+
+/* With b->lock held: end the current generation, giving every sleeper the
+ * outcome, and wake them. */
+static void end_generation(weft_barrier *b, uint32_t outcome)
+{
+    struct weft__barrier_waiter *w = b->waiting;
+    while (w != NULL) {
+        struct weft__barrier_waiter *next = w->next;
+        /* release: pairs with the acquire load of outcome by the node's owner
+         * in weft_barrier_wait; after this store the node may vanish. */
+        atomic_store_explicit(&w->outcome, outcome, memory_order_release);
+        w = next;
+    }
+    b->waiting = NULL;
+    b->count = 0;
+    atomic_fetch_add_explicit(&b->gen, 1, memory_order_relaxed);
+    weft__futex_wake(&b->gen, INT32_MAX);
+}
+
+int weft_barrier_wait(weft_barrier *b, double timeout, size_t *index)
+{
+    weft__deadline d;
+    if (isnan(timeout))
+        return EINVAL;
+    double t = timeout < b->timeout ? timeout : b->timeout;
+    if (weft__deadline_init(&d, t) != 0)
+        return EINVAL;
+    weft_lock_acquire(&b->lock, WEFT_FOREVER);
+    if (b->broken) {
+        weft_lock_release(&b->lock);
+        return EPIPE;
+    }
+    size_t me = b->count++;
+    if (index != NULL)
+        *index = me;
+    if (me + 1 == b->parties) {
+        if (b->action != NULL)
+            b->action(b->action_ctx);
+        end_generation(b, OUT_PASSED);
+        weft_lock_release(&b->lock);
+        return 0;
+    }
+    struct weft__barrier_waiter node = {.next = b->waiting};
+    atomic_init(&node.outcome, OUT_PENDING);
+    b->waiting = &node;
+    uint32_t g = atomic_load_explicit(&b->gen, memory_order_relaxed);
+    weft_lock_release(&b->lock);
+
+    for (;;) {
+        /* acquire: pairs with the release store in end_generation. */
+        uint32_t out = atomic_load_explicit(&node.outcome, memory_order_acquire);
+        if (out != OUT_PENDING)
+            return out == OUT_PASSED ? 0 : EPIPE;
+        if (weft__futex_wait(&b->gen, g, &d) == ETIMEDOUT) {
+            weft_lock_acquire(&b->lock, WEFT_FOREVER);
+            /* acquire: as above (the lock also orders it). */
+            out = atomic_load_explicit(&node.outcome, memory_order_acquire);
+            if (out == OUT_PENDING) {
+                b->broken = true;
+                end_generation(b, OUT_BROKEN); /* our own node too: it is in the list */
+                weft_lock_release(&b->lock);
+                return ETIMEDOUT;
+            }
+            weft_lock_release(&b->lock);
+            return out == OUT_PASSED ? 0 : EPIPE;
+        }
+    }
+}
+
+void weft_barrier_abort(weft_barrier *b)
+{
+    weft_lock_acquire(&b->lock, WEFT_FOREVER);
+    b->broken = true;
+    end_generation(b, OUT_BROKEN);
+    weft_lock_release(&b->lock);
+}
+
+void weft_barrier_reset(weft_barrier *b)
+{
+    weft_lock_acquire(&b->lock, WEFT_FOREVER);
+    if (b->waiting != NULL)
+        end_generation(b, OUT_BROKEN);
+    b->count = 0;
+    b->broken = false;
+    weft_lock_release(&b->lock);
+}
+
+size_t weft_barrier_parties(const weft_barrier *b)
+{
+    return b->parties;
+}
+
+size_t weft_barrier_n_waiting(weft_barrier *b)
+{
+    weft_lock_acquire(&b->lock, WEFT_FOREVER);
+    size_t n = b->count;
+    weft_lock_release(&b->lock);
+    return n;
+}
+
+bool weft_barrier_broken(weft_barrier *b)
+{
+    weft_lock_acquire(&b->lock, WEFT_FOREVER);
+    bool broken = b->broken;
+    weft_lock_release(&b->lock);
+    return broken;
+}

@@ -1,0 +1,58 @@
+/* sync/rlock.c: weft_rlock, a re-entrant lock.
+ *
+ * Design note. A weft_lock plus an owner token and a nesting count, as
+ * Python's RLock. Only the owner reads or writes `count`, and only the owner
+ * stores its own token into `owner` (after acquiring the inner lock) or clears
+ * it (before releasing the inner lock), so:
+ *   - a thread that reads its own token in `owner` is the owner: no other
+ *     thread can store this thread's token;
+ *   - a thread that reads another token or 0 is not the owner, whatever the
+ *     race, because only it could have stored its own token.
+ * Hence `owner` needs only relaxed accesses: the inner lock orders everything
+ * else. Fairness is the inner lock's (barging).
+ */
+#include "weft/sync.h"
+
+#include "internal/atomics.h"
+
+void weft_rlock_init(weft_rlock *l)
+{
+    weft_lock_init(&l->lock);
+    atomic_init(&l->owner, 0);
+    l->count = 0;
+}
+
+bool weft_rlock_is_owned(const weft_rlock *l)
+{
+    return atomic_load_explicit(&((weft_rlock *)l)->owner, memory_order_relaxed) == weft__self_token();
+}
+
+int weft_rlock_acquire(weft_rlock *l, double timeout)
+{
+    if (isnan(timeout))
+        return EINVAL;
+    uintptr_t self = weft__self_token();
+    if (atomic_load_explicit(&l->owner, memory_order_relaxed) == self) {
+        if (l->count == UINT32_MAX)
+            return EOVERFLOW;
+        l->count++;
+        return 0;
+    }
+    int rc = weft_lock_acquire(&l->lock, timeout);
+    if (rc != 0)
+        return rc;
+    atomic_store_explicit(&l->owner, self, memory_order_relaxed);
+    l->count = 1;
+    return 0;
+}
+
+int weft_rlock_release(weft_rlock *l)
+{
+    if (atomic_load_explicit(&l->owner, memory_order_relaxed) != weft__self_token())
+        return EPERM;
+    if (--l->count == 0) {
+        atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+        weft_lock_release(&l->lock);
+    }
+    return 0;
+}
