@@ -27,7 +27,7 @@
 
 #ifdef __cplusplus
 #define WEFT_BEGIN_DECLS extern "C" {
-#define WEFT_END_DECLS }
+#define WEFT_END_DECLS   }
 #else
 #define WEFT_BEGIN_DECLS
 #define WEFT_END_DECLS
@@ -37,10 +37,10 @@
 #define WEFT_FOREVER ((double)INFINITY)
 
 #if defined(__GNUC__)
-#define WEFT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define WEFT_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define WEFT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
-#define WEFT_LIKELY(x) (x)
+#define WEFT_LIKELY(x)   (x)
 #define WEFT_UNLIKELY(x) (x)
 #endif
 

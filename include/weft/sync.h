@@ -46,7 +46,10 @@ typedef struct weft_lock {
     _Atomic uint32_t state;
 } weft_lock;
 
-#define WEFT_LOCK_INIT {0}
+#define WEFT_LOCK_INIT                                                                                       \
+    {                                                                                                        \
+        0                                                                                                    \
+    }
 
 WEFT_API void weft_lock_init(weft_lock *l);
 /* Out-of-line halves of the inline fast paths below. */
@@ -96,7 +99,10 @@ typedef struct weft_rlock {
     uint32_t count;          /* written only by the owner */
 } weft_rlock;
 
-#define WEFT_RLOCK_INIT {WEFT_LOCK_INIT, 0, 0}
+#define WEFT_RLOCK_INIT                                                                                      \
+    {                                                                                                        \
+        WEFT_LOCK_INIT, 0, 0                                                                                 \
+    }
 
 WEFT_API void weft_rlock_init(weft_rlock *l);
 /* 0, EAGAIN, ETIMEDOUT, EINVAL; EOVERFLOW past 2^32-1 nested acquires. */
@@ -120,7 +126,10 @@ typedef struct weft_cond {
     _Atomic uint32_t waiters; /* threads inside wait; changed under lock */
 } weft_cond;
 
-#define WEFT_COND_INIT(lockptr) {(lockptr), 0, 0}
+#define WEFT_COND_INIT(lockptr)                                                                              \
+    {                                                                                                        \
+        (lockptr), 0, 0                                                                                      \
+    }
 
 /* EINVAL when lock is NULL. */
 WEFT_API int weft_cond_init(weft_cond *c, weft_lock *lock);
@@ -140,8 +149,14 @@ typedef struct weft_sem {
     uint32_t bound;           /* 0: unbounded; else the initial value */
 } weft_sem;
 
-#define WEFT_SEM_INIT(n) {(n), 0, 0}
-#define WEFT_BOUNDED_SEM_INIT(n) {(n), 0, (n)}
+#define WEFT_SEM_INIT(n)                                                                                     \
+    {                                                                                                        \
+        (n), 0, 0                                                                                            \
+    }
+#define WEFT_BOUNDED_SEM_INIT(n)                                                                             \
+    {                                                                                                        \
+        (n), 0, (n)                                                                                          \
+    }
 
 /* n up to UINT32_MAX - 1; EINVAL beyond. Bounded with n == 0 is EINVAL
  * (it could never be released). */
@@ -161,7 +176,10 @@ typedef struct weft_event {
     _Atomic uint32_t state; /* 0 clear, 1 set, 2 clear with possible sleepers */
 } weft_event;
 
-#define WEFT_EVENT_INIT {0}
+#define WEFT_EVENT_INIT                                                                                      \
+    {                                                                                                        \
+        0                                                                                                    \
+    }
 
 WEFT_API void weft_event_init(weft_event *e);
 /* Sets the flag and wakes all waiters; costs no syscall when nobody waits. */
@@ -185,10 +203,10 @@ WEFT_API int weft_event_wait(weft_event *e, double timeout);
  */
 struct weft__barrier_waiter;
 typedef struct weft_barrier {
-    weft_lock lock;                     /* guards every field below */
-    _Atomic uint32_t gen;               /* futex word: bumped when a generation ends */
+    weft_lock lock;       /* guards every field below */
+    _Atomic uint32_t gen; /* futex word: bumped when a generation ends */
     size_t parties;
-    size_t count;                       /* arrived in this generation */
+    size_t count; /* arrived in this generation */
     bool broken;
     void (*action)(void *);
     void *action_ctx;
@@ -196,7 +214,10 @@ typedef struct weft_barrier {
     struct weft__barrier_waiter *waiting; /* this generation's sleepers */
 } weft_barrier;
 
-#define WEFT_BARRIER_INIT(n) {WEFT_LOCK_INIT, 0, (n), 0, false, NULL, NULL, WEFT_FOREVER, NULL}
+#define WEFT_BARRIER_INIT(n)                                                                                 \
+    {                                                                                                        \
+        WEFT_LOCK_INIT, 0, (n), 0, false, NULL, NULL, WEFT_FOREVER, NULL                                     \
+    }
 
 /* EINVAL when parties == 0 or timeout is NaN. */
 WEFT_API int weft_barrier_init(weft_barrier *b, size_t parties, void (*action)(void *), void *action_ctx,

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define WEFT_CACHELINE 64
+#define WEFT_CACHELINE     64
 #define WEFT_CACHE_ALIGNED _Alignas(WEFT_CACHELINE)
 
 /* Tell the core we are spinning (lets the sibling hyper-thread run, saves power). */

@@ -33,7 +33,8 @@ struct weft__barrier_waiter {
     _Atomic uint32_t outcome;
 };
 
-int weft_barrier_init(weft_barrier *b, size_t parties, void (*action)(void *), void *action_ctx, double timeout)
+int weft_barrier_init(weft_barrier *b, size_t parties, void (*action)(void *), void *action_ctx,
+                      double timeout)
 {
     if (parties == 0 || isnan(timeout))
         return EINVAL;

@@ -26,7 +26,7 @@
 
 static_assert(sizeof(_Atomic uint64_t) == 8, "eventcount packs two 32-bit halves");
 
-#define EC_WAITER 1ull
+#define EC_WAITER      1ull
 #define EC_EPOCH_SHIFT 32
 #define EC_WAITER_MASK 0xffffffffull
 

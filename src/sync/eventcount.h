@@ -29,7 +29,10 @@ typedef struct weft__eventcount {
     _Atomic uint64_t state;
 } weft__eventcount;
 
-#define WEFT__EC_INIT {0}
+#define WEFT__EC_INIT                                                                                        \
+    {                                                                                                        \
+        0                                                                                                    \
+    }
 
 void weft__ec_init(weft__eventcount *ec);
 /* Announce an intention to wait; returns the key (epoch) to pass to wait. */

@@ -107,8 +107,8 @@ int weft__futex_wait(_Atomic uint32_t *word, uint32_t expected, const weft__dead
             return ETIMEDOUT;
         ts = &d->at;
     }
-    long r = sys_futex(word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, ts, NULL,
-                       FUTEX_BITSET_MATCH_ANY);
+    long r =
+        sys_futex(word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, ts, NULL, FUTEX_BITSET_MATCH_ANY);
     if (r == 0)
         return 0;
     switch (errno) {

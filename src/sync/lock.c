@@ -43,7 +43,8 @@ int weft_lock_acquire_slow(weft_lock *l, double timeout)
     uint32_t c = 0;
     if (d.expired) {
         /* acquire: pairs with the release exchange in weft_lock_release. */
-        if (atomic_compare_exchange_strong_explicit(&l->state, &c, 1, memory_order_acquire, memory_order_relaxed))
+        if (atomic_compare_exchange_strong_explicit(&l->state, &c, 1, memory_order_acquire,
+                                                    memory_order_relaxed))
             return 0;
         return EAGAIN;
     }
