@@ -55,8 +55,6 @@ int weft_lock_acquire_slow(weft_lock *l, double timeout)
             if (atomic_compare_exchange_weak_explicit(&l->state, &c, 1, memory_order_acquire,
                                                       memory_order_relaxed))
                 return 0;
-        } else if (c == 2) {
-            break; /* others already sleep: queue behind them */
         }
         weft__cpu_relax();
     }
