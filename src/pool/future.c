@@ -1,0 +1,407 @@
+/* pool/future.c: weft_future, a reference-counted, futex-backed future.
+ *
+ * Design note.
+ * One 32-bit word, `state`, holds the phase (PENDING, RUNNING, FINISHED,
+ * CANCELLED) and two flags:
+ *   WAITERS  some thread sleeps (or is about to) in futex_wait on `state`;
+ *            a completer calls futex_wake only when it sees this flag, so
+ *            completing a future nobody waits for makes no syscall.
+ *   LINKED   a done callback or a completion hook has been linked into the
+ *            lists (set under the list lock). Without it a completer
+ *            completes with a single CAS and never touches the lock.
+ * Transitions are CAS loops on the phase that preserve the flags:
+ *   start  PENDING -> RUNNING, cancel  PENDING -> CANCELLED,
+ *   finish RUNNING -> FINISHED (code and result stored first; the release CAS
+ *   publishes them to every acquire load that sees FINISHED).
+ * The final phases are absorbing, so "exactly one final state" follows from
+ * start and cancel racing on one CAS from PENDING.
+ *
+ * Completion with LINKED set happens under the list lock: the final CAS, then
+ * detaching both lists, then firing the completion hooks (still under the
+ * lock), unlock, futex_wake if WAITERS was seen, and finally the user
+ * callbacks in registration order, outside the lock (they may re-enter).
+ * Why every callback runs exactly once: add_done_callback links its node under
+ * the lock only after seeing a non-final phase under that lock; a completer
+ * either completed before (then the adder sees the final phase and runs the
+ * callback itself) or after (then it sees LINKED, takes the lock, and finds
+ * the node). Firing hooks under the lock is what makes hook_remove safe: once
+ * the remover holds the lock, a fire is either finished or will never start,
+ * so the hook's owner (an as_completed iterator on the heap) may be freed.
+ *
+ * No lost wake-up: a waiter sets WAITERS with a CAS on `state` and sleeps on
+ * the value it wrote; the completer's final CAS comes later in the word's
+ * modification order than that CAS (so it returns the flag) or earlier (so the
+ * waiter's CAS fails and it re-reads a final phase); the kernel re-checks the
+ * value under its bucket lock before sleeping.
+ *
+ * Reference counting follows the usual pattern: relaxed increments; a release
+ * decrement, and an acquire fence before freeing by whoever reaches zero.
+ */
+#include "pool/future_impl.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include "internal/atomics.h"
+#include "sched/help.h"
+#include "weft/sync.h"
+
+enum {
+    PHASE_MASK = 3u,
+    PENDING = 0u,
+    RUNNING = 1u,
+    FINISHED = 2u,
+    CANCELLED = 3u,
+    FINAL_BIT = 2u, /* set in both final phases */
+    WAITERS = 4u,
+    LINKED = 8u,
+};
+
+static_assert((FINISHED & FINAL_BIT) != 0 && (CANCELLED & FINAL_BIT) != 0, "final phases share FINAL_BIT");
+static_assert((PENDING & FINAL_BIT) == 0 && (RUNNING & FINAL_BIT) == 0, "live phases lack FINAL_BIT");
+static_assert(((WAITERS | LINKED) & PHASE_MASK) == 0, "flags lie outside the phase bits");
+
+typedef struct callback {
+    struct callback *next;
+    void (*cb)(weft_future *f, void *ctx);
+    void *ctx;
+} callback;
+
+/* Layout: one cache line (the allocation is line-aligned), so futures handed
+ * to different workers never share a line. `state` is read by every waiter and
+ * written by the completer; code/result are written once before FINISHED.
+ * Lock order: list_lock is a leaf lock; nothing else is taken while holding
+ * it (hook fire functions only do atomics and futex wakes). */
+struct weft_future {
+    _Atomic uint32_t state; /* futex word: phase | WAITERS | LINKED */
+    _Atomic uint32_t refs;
+    int code;     /* written before the FINISHED CAS */
+    void *result; /* written before the FINISHED CAS */
+    weft_lock list_lock;
+    weft__future_hook *hooks; /* under list_lock */
+    callback *callbacks;      /* under list_lock, in registration order */
+    callback **callbacks_tail;
+};
+
+static_assert(sizeof(struct weft_future) <= WEFT_CACHELINE, "a future fits one cache line");
+
+static inline bool is_final(uint32_t s)
+{
+    return (s & FINAL_BIT) != 0;
+}
+
+static void list_lock(weft_future *f)
+{
+    int rc = weft_lock_acquire(&f->list_lock, WEFT_FOREVER);
+    if (rc != 0)
+        weft__die("weft_lock_acquire(future list)", rc);
+}
+
+static void list_unlock(weft_future *f)
+{
+    int rc = weft_lock_release(&f->list_lock);
+    if (rc != 0)
+        weft__die("weft_lock_release(future list)", rc);
+}
+
+weft_future *weft__future_create(void)
+{
+    weft_future *f = aligned_alloc(WEFT_CACHELINE, WEFT_CACHELINE);
+    if (f == NULL)
+        return NULL;
+    atomic_init(&f->state, PENDING);
+    atomic_init(&f->refs, 2);
+    f->code = 0;
+    f->result = NULL;
+    weft_lock_init(&f->list_lock);
+    f->hooks = NULL;
+    f->callbacks = NULL;
+    f->callbacks_tail = &f->callbacks;
+    return f;
+}
+
+weft_future *weft_future_retain(weft_future *f)
+{
+    if (f != NULL)
+        atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    return f;
+}
+
+void weft_future_release(weft_future *f)
+{
+    if (f == NULL)
+        return;
+    /* release: our last uses of f happen-before the free by whichever thread
+     * drops the last reference (its acquire fence below). */
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_release) != 1)
+        return;
+    /* acquire: pairs with the release decrements of every other owner. */
+    atomic_thread_fence(memory_order_acquire);
+    /* Only a future that was never completed can still hold callbacks (no
+     * owner of a hook lets go of its reference while linked): they never run. */
+    callback *c = f->callbacks;
+    while (c != NULL) {
+        callback *next = c->next;
+        free(c);
+        c = next;
+    }
+    free(f);
+}
+
+bool weft__future_start(weft_future *f)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    for (;;) {
+        uint32_t phase = s & PHASE_MASK;
+        if (phase == CANCELLED)
+            return false;
+        if (phase != PENDING)
+            weft__die("weft__future_start (future not pending)", EINVAL);
+        /* RUNNING publishes nothing: relaxed. */
+        if (atomic_compare_exchange_weak_explicit(&f->state, &s, (s & ~PHASE_MASK) | RUNNING,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return true;
+    }
+}
+
+/* The one way into a final phase: from -> to if the phase is `from`.
+ * Returns false, changing nothing, if it is not. */
+static bool complete(weft_future *f, uint32_t from, uint32_t to)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    for (;;) {
+        if ((s & PHASE_MASK) != from)
+            return false;
+        if (s & LINKED)
+            break;
+        /* release: publishes code/result (written by weft__future_finish) to
+         * the acquire loads of `state` in waiters and state queries. */
+        if (atomic_compare_exchange_weak_explicit(&f->state, &s, to, memory_order_release,
+                                                  memory_order_relaxed)) {
+            if (s & WAITERS)
+                weft__futex_wake(&f->state, INT32_MAX);
+            return true;
+        }
+    }
+
+    list_lock(f);
+    s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    for (;;) {
+        if ((s & PHASE_MASK) != from) {
+            list_unlock(f);
+            return false;
+        }
+        /* release: as above (the fast-path CAS). */
+        if (atomic_compare_exchange_weak_explicit(&f->state, &s, to, memory_order_release,
+                                                  memory_order_relaxed))
+            break;
+    }
+    weft__future_hook *h = f->hooks;
+    f->hooks = NULL;
+    callback *c = f->callbacks;
+    f->callbacks = NULL;
+    f->callbacks_tail = &f->callbacks;
+    while (h != NULL) {
+        weft__future_hook *next = h->next;
+        h->pprev = NULL;
+        h->next = NULL;
+        h->fire(h, f);
+        h = next;
+    }
+    list_unlock(f);
+
+    if (s & WAITERS)
+        weft__futex_wake(&f->state, INT32_MAX);
+    while (c != NULL) {
+        callback *next = c->next;
+        c->cb(f, c->ctx);
+        free(c);
+        c = next;
+    }
+    return true;
+}
+
+void weft__future_finish(weft_future *f, int code, void *result)
+{
+    f->code = code;
+    f->result = result;
+    if (!complete(f, RUNNING, FINISHED))
+        weft__die("weft__future_finish (future not running)", EINVAL);
+}
+
+bool weft__future_cancel_if_pending(weft_future *f)
+{
+    if (complete(f, PENDING, CANCELLED))
+        return true;
+    return (atomic_load_explicit(&f->state, memory_order_relaxed) & PHASE_MASK) == CANCELLED;
+}
+
+bool weft_future_cancel(weft_future *f)
+{
+    return f != NULL && weft__future_cancel_if_pending(f);
+}
+
+/* The three state queries load with acquire so that a caller that sees a
+ * final phase may go on to read the outcome. */
+static uint32_t load_state(const weft_future *f)
+{
+    /* acquire: pairs with the release CAS in complete(). */
+    return atomic_load_explicit(&((weft_future *)f)->state, memory_order_acquire);
+}
+
+bool weft_future_cancelled(const weft_future *f)
+{
+    return f != NULL && (load_state(f) & PHASE_MASK) == CANCELLED;
+}
+
+bool weft_future_running(const weft_future *f)
+{
+    return f != NULL && (load_state(f) & PHASE_MASK) == RUNNING;
+}
+
+bool weft_future_done(const weft_future *f)
+{
+    return f != NULL && is_final(load_state(f));
+}
+
+/* Sets LINKED under the list lock unless f is final. Returns whether f was
+ * still live (and is now LINKED). Caller holds the list lock. */
+static bool mark_linked_locked(weft_future *f)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    for (;;) {
+        if (is_final(s))
+            return false;
+        if (s & LINKED)
+            return true;
+        /* The list lock orders the lists themselves; the flag only diverts
+         * completers to the lock, and single-word coherence suffices. */
+        if (atomic_compare_exchange_weak_explicit(&f->state, &s, s | LINKED, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return true;
+    }
+}
+
+int weft_future_add_done_callback(weft_future *f, void (*cb)(weft_future *f, void *ctx), void *ctx)
+{
+    if (f == NULL || cb == NULL)
+        return EINVAL;
+    if (weft_future_done(f)) {
+        cb(f, ctx);
+        return 0;
+    }
+    callback *c = malloc(sizeof *c);
+    if (c == NULL)
+        return ENOMEM;
+    c->next = NULL;
+    c->cb = cb;
+    c->ctx = ctx;
+    list_lock(f);
+    if (!mark_linked_locked(f)) {
+        list_unlock(f);
+        free(c);
+        cb(f, ctx);
+        return 0;
+    }
+    *f->callbacks_tail = c;
+    f->callbacks_tail = &c->next;
+    list_unlock(f);
+    return 0;
+}
+
+bool weft__future_hook_add(weft_future *f, weft__future_hook *h)
+{
+    h->next = NULL;
+    h->pprev = NULL;
+    if (weft_future_done(f))
+        return false;
+    list_lock(f);
+    if (!mark_linked_locked(f)) {
+        list_unlock(f);
+        return false;
+    }
+    h->next = f->hooks;
+    if (h->next != NULL)
+        h->next->pprev = &h->next;
+    h->pprev = &f->hooks;
+    f->hooks = h;
+    list_unlock(f);
+    return true;
+}
+
+void weft__future_hook_remove(weft_future *f, weft__future_hook *h)
+{
+    list_lock(f);
+    if (h->pprev != NULL) {
+        *h->pprev = h->next;
+        if (h->next != NULL)
+            h->next->pprev = h->pprev;
+        h->pprev = NULL;
+        h->next = NULL;
+    }
+    list_unlock(f);
+}
+
+static bool future_done_pred(void *ctx)
+{
+    return weft_future_done(ctx);
+}
+
+/* Wait until f is final. 0 or ETIMEDOUT. Only the phase matters here:
+ * callers read the outcome through outcome(), whose acquire load pairs with
+ * the completer's release CAS, so the loads here may be relaxed. */
+static int wait_final(weft_future *f, const weft__deadline *d)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    if (is_final(s))
+        return 0;
+    if (d->expired)
+        return ETIMEDOUT;
+    if (weft__sched_in_worker())
+        return weft__sched_help_until(future_done_pred, f, d);
+    while (!is_final(s)) {
+        if (!(s & WAITERS) && !atomic_compare_exchange_weak_explicit(
+                                  &f->state, &s, s | WAITERS, memory_order_relaxed, memory_order_relaxed))
+            continue;
+        if (weft__futex_wait(&f->state, s | WAITERS, d) == ETIMEDOUT)
+            return is_final(atomic_load_explicit(&f->state, memory_order_relaxed)) ? 0 : ETIMEDOUT;
+        s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    }
+    return 0;
+}
+
+int weft_future_wait(weft_future *f, double timeout)
+{
+    weft__deadline d;
+    if (f == NULL || weft__deadline_init(&d, timeout) != 0)
+        return EINVAL;
+    return wait_final(f, &d);
+}
+
+/* The outcome of a final future: ECANCELED or the task's code. The acquire
+ * in load_state orders the read of code after seeing FINISHED. */
+static int outcome(const weft_future *f)
+{
+    uint32_t s = load_state(f);
+    assert(is_final(s));
+    return (s & PHASE_MASK) == CANCELLED ? ECANCELED : f->code;
+}
+
+int weft_future_result(weft_future *f, double timeout, void **result)
+{
+    int rc = weft_future_wait(f, timeout);
+    if (rc != 0)
+        return rc;
+    rc = outcome(f);
+    if (rc == 0 && result != NULL)
+        *result = f->result;
+    return rc;
+}
+
+int weft_future_exception(weft_future *f, double timeout)
+{
+    int rc = weft_future_wait(f, timeout);
+    if (rc != 0)
+        return rc;
+    return outcome(f);
+}
