@@ -1,0 +1,218 @@
+/* queue/queue_mutex.c: the mutex + condition-variable backend
+ * (WEFT_QUEUE_MUTEX), CPython's Lib/queue.py (3.13) transcribed to pthreads.
+ *
+ * Design note. One pthread_mutex_t guards the store, unfinished and shut;
+ * three pthread_cond_t on it, as in Python: not_empty (getters wait),
+ * not_full (putters wait), all_done (joiners wait). Every put signals
+ * not_empty, every get signals not_full, the task_done that reaches zero
+ * broadcasts all_done, shutdown broadcasts all three. Waits loop on their
+ * predicate, so spurious wake-ups are harmless; timed waits use absolute
+ * CLOCK_MONOTONIC deadlines (the condattr clock), so they are never extended.
+ * It exists as the baseline that the lock-free backend is measured against,
+ * and as a reference for the semantics: it is Python's code path for path.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "queue/queue_impl.h"
+
+static void mq_lock(weft_queue *q)
+{
+    int rc = pthread_mutex_lock(&q->mutex);
+    if (rc != 0)
+        weft__die("pthread_mutex_lock", rc);
+}
+
+static void mq_unlock(weft_queue *q)
+{
+    int rc = pthread_mutex_unlock(&q->mutex);
+    if (rc != 0)
+        weft__die("pthread_mutex_unlock", rc);
+}
+
+/* Waits on c until signalled or the deadline: 0 or ETIMEDOUT. */
+static int mq_wait(weft_queue *q, pthread_cond_t *c, const weft__deadline *d)
+{
+    int rc = d->forever ? pthread_cond_wait(c, &q->mutex) : pthread_cond_timedwait(c, &q->mutex, &d->at);
+    if (rc != 0 && rc != ETIMEDOUT)
+        weft__die("pthread_cond_wait", rc);
+    return rc;
+}
+
+static void mq_signal(pthread_cond_t *c, bool all)
+{
+    int rc = all ? pthread_cond_broadcast(c) : pthread_cond_signal(c);
+    if (rc != 0)
+        weft__die("pthread_cond_signal", rc);
+}
+
+int weft__mq_init(weft_queue *q)
+{
+    pthread_condattr_t ca;
+    int rc = pthread_condattr_init(&ca);
+    if (rc != 0)
+        return rc;
+    rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (rc != 0)
+        goto out_attr;
+    rc = pthread_mutex_init(&q->mutex, NULL);
+    if (rc != 0)
+        goto out_attr;
+    rc = pthread_cond_init(&q->cond_not_empty, &ca);
+    if (rc != 0)
+        goto out_mutex;
+    rc = pthread_cond_init(&q->cond_not_full, &ca);
+    if (rc != 0)
+        goto out_not_empty;
+    rc = pthread_cond_init(&q->cond_all_done, &ca);
+    if (rc != 0)
+        goto out_not_full;
+    q->unfinished = 0;
+    pthread_condattr_destroy(&ca);
+    return 0;
+out_not_full:
+    pthread_cond_destroy(&q->cond_not_full);
+out_not_empty:
+    pthread_cond_destroy(&q->cond_not_empty);
+out_mutex:
+    pthread_mutex_destroy(&q->mutex);
+out_attr:
+    pthread_condattr_destroy(&ca);
+    return rc;
+}
+
+void weft__mq_deinit(weft_queue *q)
+{
+    pthread_cond_destroy(&q->cond_all_done);
+    pthread_cond_destroy(&q->cond_not_full);
+    pthread_cond_destroy(&q->cond_not_empty);
+    pthread_mutex_destroy(&q->mutex);
+}
+
+static bool mq_is_full(const weft_queue *q)
+{
+    return q->maxsize > 0 && q->store.n >= q->maxsize;
+}
+
+int weft__mq_put(weft_queue *q, void *item, double timeout)
+{
+    weft__deadline d;
+    if (weft__deadline_init(&d, timeout) != 0)
+        return EINVAL;
+    int rc = 0;
+    mq_lock(q);
+    if (atomic_load_explicit(&q->shut, memory_order_relaxed)) {
+        rc = ESHUTDOWN;
+        goto out;
+    }
+    if (mq_is_full(q) && d.expired) {
+        rc = EAGAIN;
+        goto out;
+    }
+    while (mq_is_full(q)) {
+        if (mq_wait(q, &q->cond_not_full, &d) == ETIMEDOUT && mq_is_full(q)) {
+            rc = ETIMEDOUT;
+            goto out;
+        }
+        if (atomic_load_explicit(&q->shut, memory_order_relaxed)) {
+            rc = ESHUTDOWN;
+            goto out;
+        }
+    }
+    rc = weft__store_push(&q->store, item);
+    if (rc != 0)
+        goto out;
+    atomic_store_explicit(&q->count, q->store.n, memory_order_relaxed);
+    q->unfinished++;
+    mq_signal(&q->cond_not_empty, false);
+out:
+    mq_unlock(q);
+    return rc;
+}
+
+int weft__mq_get(weft_queue *q, void **item, double timeout)
+{
+    weft__deadline d;
+    if (weft__deadline_init(&d, timeout) != 0)
+        return EINVAL;
+    int rc = 0;
+    mq_lock(q);
+    bool shut = atomic_load_explicit(&q->shut, memory_order_relaxed);
+    if (shut && q->store.n == 0) {
+        rc = ESHUTDOWN;
+        goto out;
+    }
+    if (q->store.n == 0 && d.expired) {
+        rc = EAGAIN;
+        goto out;
+    }
+    while (q->store.n == 0) {
+        if (mq_wait(q, &q->cond_not_empty, &d) == ETIMEDOUT && q->store.n == 0) {
+            rc = ETIMEDOUT;
+            goto out;
+        }
+        if (atomic_load_explicit(&q->shut, memory_order_relaxed) && q->store.n == 0) {
+            rc = ESHUTDOWN;
+            goto out;
+        }
+    }
+    void *v = weft__store_pop(&q->store);
+    atomic_store_explicit(&q->count, q->store.n, memory_order_relaxed);
+    if (item != NULL)
+        *item = v;
+    mq_signal(&q->cond_not_full, false);
+out:
+    mq_unlock(q);
+    return rc;
+}
+
+int weft__mq_task_done(weft_queue *q)
+{
+    int rc = 0;
+    mq_lock(q);
+    if (q->unfinished == 0) {
+        rc = EINVAL;
+    } else if (--q->unfinished == 0) {
+        mq_signal(&q->cond_all_done, true);
+    }
+    mq_unlock(q);
+    return rc;
+}
+
+int weft__mq_join(weft_queue *q, double timeout)
+{
+    weft__deadline d;
+    if (weft__deadline_init(&d, timeout) != 0)
+        return EINVAL;
+    int rc = 0;
+    mq_lock(q);
+    while (q->unfinished > 0) {
+        if (d.expired || (mq_wait(q, &q->cond_all_done, &d) == ETIMEDOUT && q->unfinished > 0)) {
+            rc = ETIMEDOUT;
+            break;
+        }
+    }
+    mq_unlock(q);
+    return rc;
+}
+
+void weft__mq_shutdown(weft_queue *q, bool immediate)
+{
+    mq_lock(q);
+    atomic_store_explicit(&q->shut, true, memory_order_relaxed);
+    if (immediate) {
+        while (q->store.n > 0) {
+            void *v = weft__store_pop(&q->store);
+            if (q->drop != NULL)
+                q->drop(v);
+            if (q->unfinished > 0)
+                q->unfinished--;
+        }
+        atomic_store_explicit(&q->count, 0, memory_order_relaxed);
+        mq_signal(&q->cond_all_done, true);
+    }
+    mq_signal(&q->cond_not_empty, true);
+    mq_signal(&q->cond_not_full, true);
+    mq_unlock(q);
+}
