@@ -1,4 +1,237 @@
+/* weft/pool.h: Python's concurrent.futures.ThreadPoolExecutor, fork-join task
+ * groups (TBB's task_group) and a joblib-style parallel loop, on a
+ * work-stealing scheduler.
+ *
+ * A pool owns max_workers threads. Each worker has a Chase-Lev deque: work a
+ * task spawns (weft_group_run, weft_parallel_for pieces, weft_pool_submit
+ * called from a task) goes on the spawning worker's own deque, is popped back
+ * LIFO by its owner and stolen FIFO by idle workers. Work submitted from
+ * outside the pool goes through a shared lock-free injector. Idle workers
+ * spin briefly, then sleep; an idle pool uses no CPU.
+ *
+ * Which calls may run concurrently: every function here may be called from any
+ * number of threads at once on the same pool, including from the pool's own
+ * tasks, except weft_pool_destroy (no other call may run or follow it) and
+ * weft_pool_shutdown(wait=true) from one of the pool's own tasks (EDEADLK). A
+ * weft_group may be used by any number of threads at once (run, wait), except
+ * weft_group_init.
+ *
+ * Waiting inside a task. weft_future_result (and every other blocking call of
+ * future.h), weft_group_wait, weft_pool_map and weft_parallel_for, called from
+ * a task, run other tasks while they wait instead of blocking the worker, so
+ * nested waits never deadlock, even with max_workers = 1.
+ *
+ * The helping rule (why helping never runs unrelated work). Helping has a
+ * known hazard (rayon#592, oneTBB#324): a waiting task that holds a lock picks
+ * up an unrelated task that needs the same lock, on the same thread, and the
+ * thread deadlocks with itself. weft therefore lets a waiting task T run only
+ * tasks that T itself spawned, directly or through tasks it helped run: those
+ * still on its worker's own deque above the mark taken when T started. It
+ * never takes work from the injector or from other workers' deques while it
+ * waits. Work T waits for that another worker took is awaited by sleeping.
+ * Consequences:
+ *   - A task that spawns (group run, submit from inside the task, map, loop)
+ *     and then waits for what it spawned never deadlocks, whatever the pool
+ *     size: it can always run that work itself.
+ *   - A task that waits for a future of a task submitted from OUTSIDE the pool
+ *     (or from another task) relies on another worker to run it, as in
+ *     Python: with max_workers = 1 that wait never ends.
+ *   - The hazard remains only where it is the program's own deadlock: a task
+ *     that holds a lock while it waits for work it spawned that takes the same
+ *     lock (that deadlocks without helping too).
+ *
+ * Blocking inside a task. A task that blocks outside weft (a mutex, I/O, a
+ * sleep, a weft sync object) keeps its worker busy, as in Python; tasks it
+ * spawned before blocking are left to other workers, which are normally
+ * woken for them, but a wake-up for a task's own spawns may be skipped in a
+ * rare race (the price of a fence-free spawn path). Wait for spawned work
+ * with weft_group_wait / weft_future_result, which run it themselves.
+ *
+ * Shutdown. weft_pool_shutdown stops new submissions from outside the pool
+ * (ESHUTDOWN); every task already queued still runs (wait = true returns once
+ * all have run and the workers are joined), except what cancel_futures drops.
+ * A submission racing with shutdown either runs or returns ESHUTDOWN; none is
+ * lost. Tasks that are already running may still spawn group/loop work
+ * (structured work that a running task waits for is never refused) but not
+ * submit new futures (ESHUTDOWN, as Python raises RuntimeError).
+ *
+ * cancel_futures = true drops every submitted task that has not started:
+ * its future (if any) is cancelled (weft_future_result returns ECANCELED) and
+ * a fire-and-forget task (submitted with f = NULL) is dropped as well: both
+ * are "work submitted but not begun" and the caller asked for it to be
+ * discarded (Python cancels only futures because every submit has one).
+ * Group and parallel_for work is never dropped: a running task waits for it.
+ * Submissions queued from outside the pool are cancelled before shutdown
+ * returns; those queued on a worker's deque (submitted from inside a task)
+ * are cancelled by their worker moments later (before wait = true returns).
+ *
+ * A broken pool. If the initializer fails (nonzero) on any worker, no task
+ * ever runs: every queued submission's future fails with EPIPE (fire-and-
+ * forget tasks are dropped, group waits return EPIPE) and later calls return
+ * EPIPE. Workers wait for every initializer to return before running tasks,
+ * so either all tasks run or none does.
+ */
 #ifndef WEFT_POOL_H
 #define WEFT_POOL_H
+
+#include <stdatomic.h>
+
 #include "weft/common.h"
-#endif
+#include "weft/future.h"
+
+WEFT_BEGIN_DECLS
+
+typedef struct weft_pool weft_pool;
+
+typedef enum weft_sched_kind {
+    /* Per-worker Chase-Lev deques, a lock-free injector, randomised stealing. */
+    WEFT_SCHED_STEALING = 0,
+    /* The baseline twin: one FIFO behind a pthread mutex and condition
+     * variable, no deques, no stealing. Same API and semantics (helping
+     * included); it exists for benchmarks. */
+    WEFT_SCHED_MUTEX = 1,
+} weft_sched_kind;
+
+typedef struct weft_pool_options {
+    /* Worker threads; 0 = the CPUs this process may run on (sched_getaffinity).
+     * At most WEFT_POOL_MAX_WORKERS. */
+    size_t max_workers;
+    /* Workers are named "<prefix>-<index>" at the OS level (truncated to the
+     * 15 bytes Linux keeps); NULL = "weft". */
+    const char *thread_name_prefix;
+    /* Run once by every worker before it runs any task; nonzero breaks the
+     * pool (see "A broken pool" above). NULL = none. */
+    int (*initializer)(void *initarg);
+    void *initarg;
+    weft_sched_kind scheduler;
+    /* Worker stack size in bytes; 0 = the system default. */
+    size_t stack_size;
+} weft_pool_options;
+
+#define WEFT_POOL_OPTIONS_INIT                                                                               \
+    {                                                                                                        \
+        0, NULL, NULL, NULL, WEFT_SCHED_STEALING, 0                                                          \
+    }
+
+#define WEFT_POOL_MAX_WORKERS 4096
+
+/* ThreadPoolExecutor(...). Starts the workers. opts NULL = defaults.
+ * 0; EINVAL (p NULL, max_workers over the limit, unknown scheduler, a nonzero
+ * stack_size below PTHREAD_STACK_MIN); ENOMEM; EAGAIN (threads could not be
+ * created). *p is written only on success. */
+WEFT_API int weft_pool_create(weft_pool **p, const weft_pool_options *opts);
+
+/* submit(fn, arg). fn(arg, &result) returns 0 or a positive error code; the
+ * future (if f is not NULL) receives both. f NULL = fire and forget: no
+ * future is made at all. From outside the pool the task is queued FIFO;
+ * from one of its tasks it goes on the calling worker's deque.
+ * 0 (and *f set); EINVAL (p or fn NULL); ESHUTDOWN (after shutdown); EPIPE
+ * (broken pool); ENOMEM. *f is written only on success. */
+WEFT_API int weft_pool_submit(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f);
+
+/* map(fn, args, timeout, chunksize): runs fn(args[i], &results[i]) for every
+ * i < n, chunksize items per task (0 means 1), and waits for all of them. The
+ * calling thread runs chunks too. results may be NULL; results[i] is written
+ * only when item i returned 0. Returns 0 when every item returned 0,
+ * otherwise the code of the first failing item in input order. If the
+ * timeout passes first: chunks not yet started are cancelled (never run),
+ * running chunks are waited for (they write into results), and it returns the
+ * first failing code among the items before the first unfinished one, or
+ * ETIMEDOUT. Also EINVAL (p or fn NULL, args NULL with n > 0, NaN timeout),
+ * ESHUTDOWN, EPIPE, ENOMEM (nothing run). */
+WEFT_API int weft_pool_map(weft_pool *p, int (*fn)(void *arg, void **result), void *const *args, size_t n,
+                           void **results, size_t chunksize, double timeout);
+
+/* shutdown(wait, cancel_futures): see "Shutdown" above. May be called more
+ * than once (a later call may add cancel_futures or wait). 0; EINVAL (p
+ * NULL); EDEADLK (wait = true from one of this pool's own tasks; nothing is
+ * changed). */
+WEFT_API int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures);
+
+/* shutdown(wait = true) then free everything. Must not be called
+ * concurrently with any other call on p, nor be followed by one. Called from
+ * one of the pool's own tasks it does nothing (it cannot wait for itself).
+ * NULL is a no-op. */
+WEFT_API void weft_pool_destroy(weft_pool *p);
+
+/* The number of workers. */
+WEFT_API size_t weft_pool_workers(const weft_pool *p);
+
+/* ---- statistics --------------------------------------------------------
+ * Counters are monotonic and read without stopping the pool: each is exact,
+ * but a snapshot taken while tasks run may mix instants. Once the pool is
+ * quiescent (e.g. after shutdown(wait)), tasks_submitted == tasks_run +
+ * tasks_cancelled. Internal tasks (the pieces of weft_parallel_for and the
+ * runners of weft_pool_map) count as tasks. */
+typedef struct weft_pool_worker_counters {
+    uint64_t tasks_run;     /* tasks this worker ran (helping included) */
+    uint64_t tasks_helped;  /* of those, run while waiting inside a task */
+    uint64_t tasks_spawned; /* tasks pushed on this worker's own deque */
+    uint64_t steals;        /* tasks taken from another worker's deque */
+    uint64_t injector_pops; /* tasks taken from the shared injector */
+    uint64_t parks;         /* times it went to sleep for lack of work */
+    uint64_t wakeups;       /* times it woke from such a sleep */
+} weft_pool_worker_counters;
+
+typedef struct weft_pool_counters {
+    size_t workers;
+    uint64_t tasks_submitted; /* every task made (submits, group runs, ...) */
+    uint64_t tasks_run;       /* sum over the workers */
+    uint64_t tasks_cancelled; /* dropped before running (cancel, broken pool) */
+    uint64_t steals, parks, wakeups; /* sums over the workers */
+} weft_pool_counters;
+
+/* Fills *out (may be NULL) and per_worker[0 .. min(cap, workers) - 1] (may be
+ * NULL when cap is 0). 0, or EINVAL (p NULL; per_worker NULL with cap > 0). */
+WEFT_API int weft_pool_stats(const weft_pool *p, weft_pool_counters *out, weft_pool_worker_counters *per_worker,
+                             size_t cap);
+
+/* ---- fork-join --------------------------------------------------------
+ * A task group (TBB task_group): run spawns fn(arg) on the pool; wait returns
+ * once every task run on the group so far has finished, running them (and
+ * their descendants) itself when called from a task. Stack-allocatable; the
+ * fields are private. A group is reusable after wait. It must not go out of
+ * scope before wait returned. Nothing to destroy.
+ *
+ *     weft_group g;
+ *     weft_group_init(&g, pool);
+ *     weft_group_run(&g, left, &l);   // 0, or an error (fn not spawned)
+ *     right(&r);
+ *     weft_group_wait(&g);
+ */
+typedef struct weft_group {
+    weft_pool *pool;
+    /* Tasks run but not finished, plus WEFT__GROUP_WAITERS (bit 31) while a
+     * thread sleeps on this word (a futex). */
+    _Atomic uint32_t pending;
+    /* EPIPE once a task was dropped because the pool broke. */
+    _Atomic int error;
+} weft_group;
+
+/* Binds g to p; g has no pending task. */
+WEFT_API void weft_group_init(weft_group *g, weft_pool *p);
+
+/* Spawns fn(arg). 0; EINVAL (g, its pool or fn NULL); ESHUTDOWN (from outside
+ * the pool after shutdown); EPIPE (broken pool); EOVERFLOW (2^31 - 1 tasks
+ * pending on g); ENOMEM. fn has not been spawned when this fails. */
+WEFT_API int weft_group_run(weft_group *g, void (*fn)(void *arg), void *arg);
+
+/* Waits for every task run on g (helping when called from a task). 0, EPIPE
+ * (a task was dropped because the pool broke; the error is cleared), or
+ * EINVAL (g NULL). */
+WEFT_API int weft_group_wait(weft_group *g);
+
+/* joblib's Parallel(n_jobs)(...) over [begin, end): calls body(ctx, lo, hi)
+ * on disjoint sub-ranges that together cover every index exactly once,
+ * splitting recursively in halves down to at most grain indices (0 = about
+ * 8 pieces per worker); halves are spawned, so idle workers steal the big
+ * ones. The caller runs pieces too, and returns when all are done.
+ * A piece that cannot be spawned for lack of memory is run by the caller.
+ * 0; EINVAL (p or body NULL, begin > end); ESHUTDOWN (from outside after
+ * shutdown; nothing run); EPIPE (broken pool: some pieces were not run). */
+WEFT_API int weft_parallel_for(weft_pool *p, size_t begin, size_t end, size_t grain,
+                               void (*body)(void *ctx, size_t lo, size_t hi), void *ctx);
+
+WEFT_END_DECLS
+
+#endif /* WEFT_POOL_H */

@@ -1,0 +1,329 @@
+/* pool/pool.c: weft_pool, Python's ThreadPoolExecutor on weft's scheduler.
+ *
+ * Design note.
+ * Life of a pool: create allocates the scheduler and starts every worker
+ * behind a start gate (so a failed pthread_create can abort the others before
+ * they touch the scheduler); each worker names itself, enters the scheduler,
+ * runs the initializer, waits at the init barrier for every other worker's
+ * initializer (so that either all tasks run or, broken, none does), then runs
+ * tasks until the scheduler is finished. shutdown closes the scheduler (see
+ * sched.h for what "closed" and "finished" mean) and, with wait, joins the
+ * workers; destroy is shutdown(wait) and frees.
+ *
+ * Submissions: a record tagged cancellable carries fn, arg and the future (or
+ * none for fire and forget: no future is allocated at all). submit_exec runs
+ * it, or drops it: ECANCELED (shutdown with cancel_futures) cancels the
+ * future, EPIPE (broken pool) finishes it with EPIPE.
+ *
+ * Racing shutdown: a submission from outside passes the `shut` check and
+ * then either enters the injector before it closes (and runs: workers finish
+ * only once the closed injector is drained) or finds it closed (ESHUTDOWN).
+ * Nothing in between can lose it.
+ */
+#include "pool/pool_impl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pool/future_impl.h"
+
+enum { START_WAIT = 0, START_GO = 1, START_ABORT = 2 };
+
+typedef struct worker_arg {
+    weft_pool *pool;
+    size_t index;
+} worker_arg;
+
+int weft__pool_admit(const weft_pool *p, bool refuse_own)
+{
+    if (WEFT_UNLIKELY(atomic_load_explicit(&p->sched.broken, memory_order_relaxed)))
+        return EPIPE;
+    if (WEFT_UNLIKELY(atomic_load_explicit(&p->shut, memory_order_relaxed)) &&
+        (refuse_own || !weft__pool_is_own_worker(p)))
+        return ESHUTDOWN;
+    return 0;
+}
+
+/* ---- workers -------------------------------------------------------------- */
+
+static void wait_word_zero(_Atomic uint32_t *word)
+{
+    uint32_t v;
+    /* acquire: pairs with the release decrement of the last worker, so every
+     * initializer's effects (and a break) are visible before tasks run. */
+    while ((v = atomic_load_explicit(word, memory_order_acquire)) != 0)
+        (void)weft__futex_wait(word, v, NULL);
+}
+
+static void init_barrier(weft_pool *p)
+{
+    /* acq_rel: release publishes this worker's initializer (and a possible
+     * break) to the workers' acquire loads in wait_word_zero; acquire takes
+     * the other workers' in turn when we are the last. */
+    if (atomic_fetch_sub_explicit(&p->init_pending, 1, memory_order_acq_rel) == 1)
+        weft__futex_wake(&p->init_pending, INT32_MAX);
+    else
+        wait_word_zero(&p->init_pending);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_arg *wa = arg;
+    weft_pool *p = wa->pool;
+    size_t index = wa->index;
+    uint32_t go;
+    /* acquire: pairs with the release store of the gate in create, so the
+     * pool is fully built before we use it. */
+    while ((go = atomic_load_explicit(&p->start, memory_order_acquire)) == START_WAIT)
+        (void)weft__futex_wait(&p->start, START_WAIT, NULL);
+    if (go == START_ABORT)
+        return NULL;
+    char name[40];
+    snprintf(name, sizeof name, "%s-%zu", p->prefix, index);
+    name[15] = '\0'; /* Linux keeps 15 bytes of a thread name */
+    (void)pthread_setname_np(pthread_self(), name);
+    weft__sched_worker_enter(&p->sched, index);
+    if (p->initializer != NULL) {
+        if (p->initializer(p->initarg) != 0)
+            weft__sched_break(&p->sched);
+        init_barrier(p);
+    }
+    weft__sched_worker_run(&p->sched);
+    weft__sched_worker_leave(&p->sched);
+    return NULL;
+}
+
+static size_t default_workers(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (size_t)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+static void release_gate(weft_pool *p, uint32_t how)
+{
+    /* release: publishes the whole pool to the workers' acquire loads of the
+     * gate in worker_main. */
+    atomic_store_explicit(&p->start, how, memory_order_release);
+    weft__futex_wake(&p->start, INT32_MAX);
+}
+
+static int start_threads(weft_pool *p, worker_arg *args, size_t stack_size)
+{
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc != 0)
+        return rc;
+    if (stack_size != 0 && (rc = pthread_attr_setstacksize(&attr, stack_size)) != 0) {
+        pthread_attr_destroy(&attr);
+        return EINVAL;
+    }
+    size_t n = p->sched.nworkers;
+    for (; p->nthreads < n; p->nthreads++) {
+        args[p->nthreads] = (worker_arg){p, p->nthreads};
+        rc = pthread_create(&p->threads[p->nthreads], &attr, worker_main, &args[p->nthreads]);
+        if (rc != 0)
+            break;
+    }
+    pthread_attr_destroy(&attr);
+    if (rc == 0) {
+        release_gate(p, START_GO);
+        return 0;
+    }
+    release_gate(p, START_ABORT);
+    for (size_t i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    return rc == EAGAIN ? EAGAIN : rc == EINVAL ? EINVAL : EAGAIN;
+}
+
+int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
+{
+    static const weft_pool_options defaults = WEFT_POOL_OPTIONS_INIT;
+    if (out == NULL)
+        return EINVAL;
+    if (opts == NULL)
+        opts = &defaults;
+    if (opts->max_workers > WEFT_POOL_MAX_WORKERS ||
+        (opts->scheduler != WEFT_SCHED_STEALING && opts->scheduler != WEFT_SCHED_MUTEX) ||
+        (opts->stack_size != 0 && opts->stack_size < (size_t)PTHREAD_STACK_MIN))
+        return EINVAL;
+    size_t n = opts->max_workers != 0 ? opts->max_workers : default_workers();
+    if (n > WEFT_POOL_MAX_WORKERS)
+        n = WEFT_POOL_MAX_WORKERS;
+
+    size_t size = (sizeof(weft_pool) + WEFT_CACHELINE - 1) / WEFT_CACHELINE * WEFT_CACHELINE;
+    weft_pool *p = aligned_alloc(WEFT_CACHELINE, size);
+    if (p == NULL)
+        return ENOMEM;
+    memset(p, 0, sizeof *p);
+    p->threads = malloc(n * sizeof *p->threads);
+    worker_arg *args = malloc(n * sizeof *args);
+    int rc = p->threads != NULL && args != NULL ? 0 : ENOMEM;
+    if (rc == 0)
+        rc = weft__sched_init(&p->sched, n, opts->scheduler);
+    if (rc != 0) {
+        free(args);
+        free(p->threads);
+        free(p);
+        return rc;
+    }
+    snprintf(p->prefix, sizeof p->prefix, "%s",
+             opts->thread_name_prefix != NULL ? opts->thread_name_prefix : "weft");
+    p->initializer = opts->initializer;
+    p->initarg = opts->initarg;
+    atomic_init(&p->start, START_WAIT);
+    atomic_init(&p->init_pending, (uint32_t)n);
+    atomic_init(&p->shut, false);
+    pthread_mutex_init(&p->admin, NULL);
+    pthread_mutex_init(&p->join, NULL);
+    p->nthreads = 0;
+    rc = start_threads(p, args, opts->stack_size);
+    if (rc != 0) {
+        pthread_mutex_destroy(&p->join);
+        pthread_mutex_destroy(&p->admin);
+        weft__sched_deinit(&p->sched);
+        free(args);
+        free(p->threads);
+        free(p);
+        return rc;
+    }
+    /* The workers read their worker_arg before anything else; it must live
+     * until all have: keep it with the pool. */
+    p->args = args;
+    *out = p;
+    return 0;
+}
+
+size_t weft_pool_workers(const weft_pool *p)
+{
+    return p != NULL ? p->sched.nworkers : 0;
+}
+
+/* ---- submit --------------------------------------------------------------- */
+
+static bool submit_exec(const weft__task *t, int how)
+{
+    weft_future *f = t->u.submit.future;
+    if (WEFT_UNLIKELY(how == ECANCELED)) {
+        if (f != NULL) {
+            (void)weft__future_cancel_if_pending(f);
+            weft_future_release(f);
+        }
+        return false;
+    }
+    if (WEFT_UNLIKELY(how == EPIPE)) {
+        if (f != NULL) {
+            if (weft__future_start(f))
+                weft__future_finish(f, EPIPE, NULL);
+            weft_future_release(f);
+        }
+        return false;
+    }
+    if (f != NULL && !weft__future_start(f)) {
+        weft_future_release(f);
+        return false;
+    }
+    void *result = NULL;
+    int code = t->u.submit.fn(t->u.submit.arg, &result);
+    if (f != NULL) {
+        weft__future_finish(f, code, result);
+        weft_future_release(f);
+    }
+    return true;
+}
+
+int weft_pool_submit(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f)
+{
+    if (p == NULL || fn == NULL)
+        return EINVAL;
+    int rc = weft__pool_admit(p, true);
+    if (rc != 0)
+        return rc;
+    weft__task *t = weft__task_alloc(&p->sched);
+    if (t == NULL)
+        return ENOMEM;
+    weft_future *fut = NULL;
+    if (f != NULL && (fut = weft__future_create()) == NULL) {
+        weft__task_free(&p->sched, t);
+        return ENOMEM;
+    }
+    t->exec = submit_exec;
+    t->tag = WEFT__TASK_CANCELLABLE;
+    t->u.submit.fn = fn;
+    t->u.submit.arg = arg;
+    t->u.submit.future = fut;
+    rc = weft__sched_spawn(&p->sched, t);
+    if (rc != 0) {
+        weft__task_free(&p->sched, t);
+        if (fut != NULL) {
+            weft_future_release(fut); /* the pool's reference */
+            weft_future_release(fut); /* the one *f would have had */
+        }
+        return rc;
+    }
+    if (f != NULL)
+        *f = fut;
+    return 0;
+}
+
+/* ---- shutdown / destroy --------------------------------------------------- */
+
+int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures)
+{
+    if (p == NULL)
+        return EINVAL;
+    if (wait && weft__pool_is_own_worker(p))
+        return EDEADLK;
+    pthread_mutex_lock(&p->admin);
+    bool first = !atomic_load_explicit(&p->shut, memory_order_relaxed);
+    atomic_store_explicit(&p->shut, true, memory_order_relaxed);
+    if (first || (cancel_futures && !p->cancel_done)) {
+        weft__sched_close(&p->sched, cancel_futures);
+        p->cancel_done = p->cancel_done || cancel_futures;
+    }
+    pthread_mutex_unlock(&p->admin);
+    if (wait) {
+        pthread_mutex_lock(&p->join);
+        if (!p->joined) {
+            for (size_t i = 0; i < p->nthreads; i++) {
+                int rc = pthread_join(p->threads[i], NULL);
+                if (rc != 0)
+                    weft__die("pthread_join", rc);
+            }
+            p->joined = true;
+        }
+        pthread_mutex_unlock(&p->join);
+    }
+    return 0;
+}
+
+void weft_pool_destroy(weft_pool *p)
+{
+    if (p == NULL)
+        return;
+    /* From one of p's own tasks this is EDEADLK: leave the pool alone rather
+     * than free it under its running workers. */
+    if (weft_pool_shutdown(p, true, false) != 0)
+        return;
+    weft__sched_deinit(&p->sched);
+    pthread_mutex_destroy(&p->join);
+    pthread_mutex_destroy(&p->admin);
+    free(p->args);
+    free(p->threads);
+    free(p);
+}
+
+int weft_pool_stats(const weft_pool *p, weft_pool_counters *out, weft_pool_worker_counters *per_worker, size_t cap)
+{
+    if (p == NULL || (per_worker == NULL && cap > 0))
+        return EINVAL;
+    weft__sched_stats(&p->sched, out, per_worker, cap);
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* pool/pool_impl.h: the pool object and the internal calls shared by the
+ * pool's files (pool.c, group.c, map.c, parallel_for.c). Internal. */
+#ifndef WEFT_POOL_POOL_IMPL_H
+#define WEFT_POOL_POOL_IMPL_H
+
+#include <pthread.h>
+
+#include "sched/sched.h"
+#include "weft/pool.h"
+
+/* Allocated line-aligned (the scheduler's hot fields are line-aligned).
+ * Lock order: admin, then join; neither is held while tasks run. */
+struct weft_pool {
+    weft__sched sched;
+    pthread_t *threads;
+    void *args; /* each thread's start argument (pool.c) */
+    size_t nthreads;
+    char prefix[16];
+    int (*initializer)(void *initarg);
+    void *initarg;
+    /* Start gate: START_WAIT until every thread exists, then START_GO (or
+     * START_ABORT when creating a thread failed). A futex word. */
+    _Atomic uint32_t start;
+    /* Workers whose initializer has not returned yet. A futex word. */
+    _Atomic uint32_t init_pending;
+    _Atomic bool shut; /* shutdown was called: refuse new submissions */
+    pthread_mutex_t admin;
+    bool cancel_done;
+    pthread_mutex_t join;
+    bool joined;
+};
+
+/* Whether the calling thread is one of p's workers. */
+static inline bool weft__pool_is_own_worker(const weft_pool *p)
+{
+    return weft__tls_worker != NULL && weft__tls_worker->s == &p->sched;
+}
+
+/* The checks every entry point makes before queueing work: EPIPE for a broken
+ * pool; ESHUTDOWN for submissions after shutdown (when refuse_own, also from
+ * the pool's own tasks: Python refuses submit() after shutdown everywhere). */
+int weft__pool_admit(const weft_pool *p, bool refuse_own);
+
+/* Group internals used by parallel_for: count t on g and spawn it on g's
+ * pool (0, or the error; t is freed on error), and mark one task of g done. */
+int weft__group_spawn(weft_group *g, weft__task *t);
+void weft__group_done(weft_group *g);
+
+#endif /* WEFT_POOL_POOL_IMPL_H */

@@ -1,0 +1,725 @@
+/* sched/worker.c: the work-stealing scheduler: worker loop, stealing,
+ * parking, spawning, helping waits, and the parts both schedulers share.
+ *
+ * Design note.
+ * Queues. Each worker owns a Chase-Lev deque (deque.c; Chase & Lev, SPAA'05;
+ * Le et al., PPoPP'13): it pushes and pops at the bottom (LIFO), idle workers
+ * steal from the top (FIFO, the oldest and usually biggest work). Work from
+ * outside the pool enters through the injector (injector.c). A worker takes,
+ * in order: every INJECTOR_EVERY-th task from the injector (so outside work
+ * never starves behind a deque that refills itself, as Go's scheduler checks
+ * its global queue every 61 ticks), its own deque, the injector, then a steal
+ * sweep over all other workers starting at a random victim (per-worker
+ * xorshift64). Task records come from the worker's free list: the spawn/run
+ * path makes no allocation and no system call.
+ *
+ * Searching and parking (Go's "spinning M" protocol, also rayon's sleep
+ * module). nsearching counts workers sweeping for work; at most half the
+ * workers (at least one) search at once. A searcher that finds work and was the last one
+ * searching wakes a sleeper, so parallelism ramps up while work is
+ * plentiful; a searcher that finds nothing after SEARCH_ROUNDS parks:
+ *     nidle++; key = ec_prepare(idle); fence(seq_cst);
+ *     re-check: finished? any deque or the injector non-empty? -> retry
+ *     else ec_wait(idle, key)
+ * An outside spawn does
+ *     injector push; fence(seq_cst); if nsearching == 0: ec_notify(idle, 1)
+ * No lost wake-up for outside spawns (the claim: whenever every worker sleeps
+ * in ec_wait, no pushed task is left in the injector). Take a push P followed
+ * by fence X and the load L of nsearching.
+ *   (a) L reads 0: ec_notify's own fence and waiter check come after X; the
+ *       eventcount guarantees that a worker W whose prepare is not seen by
+ *       that check has its re-check fence ordered after X, so its re-check
+ *       sees P; every worker whose prepare is seen gets a new epoch and does
+ *       not sleep through it (eventcount.c).
+ *   (b) L reads k > 0: some searcher S was counted and its decrement D comes
+ *       later in nsearching's modification order. S either finds work (and
+ *       returns to the queues after running it, so it is not asleep) or parks,
+ *       and its park fence Y is sequenced after D. If Y preceded X in the
+ *       single total order S of seq_cst fences, D would be visible to L
+ *       (fence-fence rule, C11 7.17.4p4): contradiction. So X precedes Y and
+ *       S's re-check, after Y, sees P (same rule).
+ *   A parked worker therefore always has a re-check that saw P or a wake-up
+ *   to come, and the last one to park keeps P from being stranded.
+ * Spawns from a task onto its own deque check nsearching and the eventcount's
+ * waiter count with plain relaxed loads, without the fence: a wake-up can be
+ * lost there (a worker parking at that instant misses the push), which costs
+ * parallelism but never progress: the spawning worker is awake and runs the
+ * task itself when its task returns or waits. Before a helping worker blocks
+ * with work left on its deque it issues the fenced wake-up, so that leftover
+ * work is never stuck behind a sleeping owner.
+ *
+ * Finishing (shutdown). Once the scheduler is closed a worker leaves only
+ * when the pool is finished: closed, injector drained, and every worker in
+ * the parking path at once (nidle == nworkers). A worker reaches that path
+ * only with an empty deque, and nobody else pushes to it; so with all of
+ * them there, no deque holds a task and none can get one, and the closed,
+ * drained injector gets nothing but nothing either. The count is exact: a
+ * worker leaves the parking path by decrementing nidle and then issuing a
+ * seq_cst fence before it takes any task; the decider reads the injector
+ * (which such a worker's pop writes), fences, then reads nidle, so if it saw
+ * the pop it sees the decrement (fence synchronization, C11 7.17.4p2).
+ * Leaving only when everything is idle matters: a task still running may
+ * spawn work that it then waits for on a sibling, and that needs thieves.
+ *
+ * Helping. A waiting task runs only tasks above its mark on its own deque
+ * (pool.h explains the rule). depth counts the owner's pushes minus its
+ * successful pops, so it is the logical index just above the newest item:
+ * thieves only ever remove the oldest items, hence while depth > mark the
+ * item a pop returns, if any, was pushed after the mark. Waiting tasks block
+ * (block callback, or naps) once nothing is left above the mark: nothing new
+ * can appear there, since only the owner pushes.
+ *
+ * QSBR (liburcu, for the deque's retired buffers): workers register, stay
+ * offline except inside worker_run, report a quiescent state after every
+ * task (no buffer pointer survives a deque call), and go offline around
+ * every blocking wait.
+ */
+#include "sched/sched.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include "sched/help.h"
+
+_Thread_local weft__worker *weft__tls_worker;
+
+#if defined(__SANITIZE_THREAD__)
+#define WORKER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WORKER_TSAN 1
+#endif
+#endif
+
+/* The seq_cst fences of the design note. ThreadSanitizer does not model
+ * fences (gcc warns, -Wtsan); under it a seq_cst RMW on a thread-private
+ * word stands in: it is a full barrier on the hardware and gives TSan no
+ * synchronization between threads that the real fence would not give. */
+static inline void full_fence(void)
+{
+#ifdef WORKER_TSAN
+    static _Thread_local _Atomic int fence_word;
+    atomic_fetch_add_explicit(&fence_word, 0, memory_order_seq_cst);
+#else
+    atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
+enum {
+    INJECTOR_EVERY = 61, /* Go's schedtick check of the global run queue */
+    SEARCH_ROUNDS = 8,   /* steal sweeps before parking; pauses double per round */
+    HELP_SPINS = 64,     /* polls of a waiter's predicate before it blocks */
+    DEQUE_INITIAL = 256,
+    SPARE_RING = 1024,
+};
+
+#define NAP_MIN_NS 20000L    /* first nap of a waiter nobody signals */
+#define NAP_MAX_NS 1000000L /* and the cap of its exponential backoff */
+
+static_assert(INJECTOR_EVERY > 1, "the injector is checked every INJECTOR_EVERY tasks");
+
+/* ---- liburcu-qsbr state ----------------------------------------------------
+ * A stealing worker is online only inside worker_run; the initializer runs
+ * offline. Quiescent states are reported only while online (reporting one
+ * offline would silently put the thread back online). */
+
+static void qsbr_offline(weft__worker *w, bool *was_online)
+{
+    *was_online = w->online;
+    if (w->online) {
+        urcu_qsbr_thread_offline();
+        w->online = false;
+    }
+}
+
+static void qsbr_online(weft__worker *w, bool was_online)
+{
+    if (was_online) {
+        urcu_qsbr_thread_online();
+        w->online = true;
+    }
+}
+
+static void qsbr_quiescent(weft__worker *w)
+{
+    if (w->online)
+        urcu_qsbr_quiescent_state();
+}
+
+/* ---- task records ---------------------------------------------------------- */
+
+weft__task *weft__task_alloc(weft__sched *s)
+{
+    weft__worker *w = weft__tls_worker;
+    if (WEFT_LIKELY(w != NULL && w->free_list != NULL)) {
+        weft__task *t = w->free_list;
+        w->free_list = t->next;
+        w->nfree--;
+        return t;
+    }
+    void *item;
+    if (weft__ring_pop(&s->spare, &item) == 0)
+        return item;
+    return aligned_alloc(WEFT_CACHELINE, WEFT_CACHELINE);
+}
+
+void weft__task_free(weft__sched *s, weft__task *t)
+{
+    weft__worker *w = weft__tls_worker;
+    if (WEFT_LIKELY(w != NULL && w->nfree < WEFT__FREE_LIST_MAX)) {
+        t->next = w->free_list;
+        w->free_list = t;
+        w->nfree++;
+        return;
+    }
+    if (weft__ring_push(&s->spare, t) != 0)
+        free(t);
+}
+
+/* ---- init / deinit ------------------------------------------------------- */
+
+static void free_list_drain(weft__worker *w)
+{
+    while (w->free_list != NULL) {
+        weft__task *t = w->free_list;
+        w->free_list = t->next;
+        free(t);
+    }
+    w->nfree = 0;
+}
+
+int weft__sched_init(weft__sched *s, size_t nworkers, weft_sched_kind kind)
+{
+    s->kind = kind;
+    s->nworkers = nworkers;
+    s->workers = aligned_alloc(WEFT_CACHELINE, nworkers * sizeof(weft__worker));
+    if (s->workers == NULL)
+        return ENOMEM;
+    memset(s->workers, 0, nworkers * sizeof(weft__worker));
+    size_t ready = 0;
+    int rc = 0;
+    for (; ready < nworkers; ready++) {
+        weft__worker *w = &s->workers[ready];
+        w->s = s;
+        w->index = (unsigned)ready;
+        w->rng = 0x9e3779b97f4a7c15ull * (ready + 1);
+        if (kind == WEFT_SCHED_STEALING && (rc = weft__deque_init(&w->dq, DEQUE_INITIAL)) != 0)
+            break;
+    }
+    if (rc == 0)
+        rc = weft__ring_init(&s->spare, SPARE_RING);
+    if (rc == 0) {
+        rc = kind == WEFT_SCHED_STEALING ? weft__injector_init(&s->inj) : weft__fifo_init(&s->fifo);
+        if (rc != 0)
+            weft__ring_deinit(&s->spare);
+    }
+    if (rc != 0) {
+        for (size_t i = 0; kind == WEFT_SCHED_STEALING && i < ready; i++)
+            weft__deque_deinit(&s->workers[i].dq);
+        free(s->workers);
+        return rc;
+    }
+    weft__ec_init(&s->idle);
+    atomic_init(&s->nsearching, 0);
+    atomic_init(&s->nidle, 0);
+    atomic_init(&s->closed, false);
+    atomic_init(&s->finished, false);
+    atomic_init(&s->cancelling, false);
+    atomic_init(&s->broken, false);
+    atomic_init(&s->outside_cancelled, 0);
+    for (size_t i = 0; i < WEFT__STRIPES; i++)
+        atomic_init(&s->outside_spawned[i].n, 0);
+    return 0;
+}
+
+void weft__sched_deinit(weft__sched *s)
+{
+    void *item;
+    if (s->kind == WEFT_SCHED_STEALING) {
+        weft__task *t;
+        while ((t = weft__injector_pop(&s->inj)) != NULL)
+            free(t);
+        weft__injector_deinit(&s->inj);
+    } else {
+        weft__fifo_deinit(s);
+    }
+    for (size_t i = 0; i < s->nworkers; i++) {
+        weft__worker *w = &s->workers[i];
+        if (s->kind == WEFT_SCHED_STEALING) {
+            while ((item = weft__deque_pop(&w->dq)) != NULL)
+                free(item);
+            weft__deque_deinit(&w->dq);
+        }
+        free_list_drain(w);
+    }
+    while (weft__ring_pop(&s->spare, &item) == 0)
+        free(item);
+    weft__ring_deinit(&s->spare);
+    free(s->workers);
+}
+
+/* ---- running a task ------------------------------------------------------ */
+
+void weft__sched_run_task(weft__worker *w, weft__task *t, bool helped)
+{
+    weft__sched *s = w->s;
+    weft__task copy = *t;
+    weft__task_free(s, t);
+    int how = WEFT__TASK_RUN;
+    if (WEFT_UNLIKELY(atomic_load_explicit(&s->broken, memory_order_relaxed)))
+        how = EPIPE;
+    else if (WEFT_UNLIKELY((copy.tag & WEFT__TASK_CANCELLABLE) &&
+                           atomic_load_explicit(&s->cancelling, memory_order_relaxed)))
+        how = ECANCELED;
+    uint64_t saved_mark = w->mark, saved_frame = w->frame;
+    w->mark = w->depth;
+    w->frame = ++w->seq;
+    bool ran = copy.exec(&copy, how);
+    w->mark = saved_mark;
+    w->frame = saved_frame;
+    if (ran) {
+        weft__stat_inc(&w->stats.run);
+        if (helped)
+            weft__stat_inc(&w->stats.helped);
+    } else {
+        weft__stat_inc(&w->stats.cancelled);
+    }
+}
+
+void weft__sched_count_outside_spawn(weft__sched *s)
+{
+    size_t stripe = (weft__self_token() >> 6) % WEFT__STRIPES;
+    atomic_fetch_add_explicit(&s->outside_spawned[stripe].n, 1, memory_order_relaxed);
+}
+
+/* ---- spawning ------------------------------------------------------------ */
+
+/* The fenced wake-up (see the design note): call after making work visible. */
+static void wake_one_if_nobody_searches(weft__sched *s)
+{
+    /* seq_cst fence: the caller's push before the nsearching load below;
+     * pairs with the fence in park() (after nidle++/ec_prepare, before its
+     * re-check). */
+    full_fence();
+    if (atomic_load_explicit(&s->nsearching, memory_order_relaxed) == 0)
+        weft__ec_notify(&s->idle, 1);
+}
+
+int weft__sched_spawn(weft__sched *s, weft__task *t)
+{
+    weft__worker *w = weft__tls_worker;
+    if (s->kind == WEFT_SCHED_MUTEX)
+        return weft__fifo_spawn(s, t, w != NULL && w->s == s ? w : NULL);
+    if (WEFT_LIKELY(w != NULL && w->s == s)) {
+        if (WEFT_UNLIKELY(weft__deque_push(&w->dq, t) != 0))
+            return ENOMEM;
+        w->depth++;
+        weft__stat_inc(&w->stats.spawned);
+        if (WEFT_UNLIKELY(atomic_load_explicit(&s->nsearching, memory_order_relaxed) == 0 &&
+                          weft__ec_has_waiters(&s->idle)))
+            weft__ec_notify(&s->idle, 1);
+        return 0;
+    }
+    int rc = weft__injector_push(&s->inj, t);
+    if (rc != 0)
+        return rc;
+    weft__sched_count_outside_spawn(s);
+    wake_one_if_nobody_searches(s);
+    return 0;
+}
+
+/* ---- finding work -------------------------------------------------------- */
+
+static uint64_t xorshift(weft__worker *w)
+{
+    uint64_t x = w->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    w->rng = x;
+    return x;
+}
+
+static weft__task *injector_take(weft__worker *w)
+{
+    weft__task *t = weft__injector_pop(&w->s->inj);
+    if (t != NULL)
+        weft__stat_inc(&w->stats.injector_pops);
+    return t;
+}
+
+static weft__task *steal_sweep(weft__worker *w)
+{
+    weft__sched *s = w->s;
+    size_t n = s->nworkers;
+    size_t start = (size_t)(xorshift(w) % n);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool lost_race = false;
+        for (size_t i = 0; i < n; i++) {
+            weft__worker *v = &s->workers[(start + i) % n];
+            if (v == w)
+                continue;
+            weft__task *t = weft__deque_steal(&v->dq);
+            if (t == WEFT__DEQUE_RETRY) {
+                lost_race = true;
+            } else if (t != NULL) {
+                weft__stat_inc(&w->stats.steals);
+                return t;
+            }
+        }
+        if (!lost_race)
+            break;
+    }
+    return NULL;
+}
+
+static bool work_visible(weft__sched *s)
+{
+    if (weft__injector_maybe_nonempty(&s->inj))
+        return true;
+    for (size_t i = 0; i < s->nworkers; i++)
+        if (weft__deque_size(&s->workers[i].dq) != 0)
+            return true;
+    return false;
+}
+
+/* Leaving the parking path: the fence orders our nidle decrement before any
+ * queue access that follows (the finishing argument in the design note). */
+static void leave_idle(weft__sched *s)
+{
+    atomic_fetch_sub_explicit(&s->nidle, 1, memory_order_relaxed);
+    /* seq_cst fence: the nidle decrement above before our next injector pop;
+     * pairs with the fence in park() between the decider's injector reads
+     * and its nidle load. */
+    full_fence();
+}
+
+enum { PARK_RETRY, PARK_EXIT };
+
+static int park(weft__worker *w)
+{
+    weft__sched *s = w->s;
+    atomic_fetch_add_explicit(&s->nidle, 1, memory_order_relaxed);
+    uint32_t key = weft__ec_prepare(&s->idle);
+    /* seq_cst fence: our nidle increment and ec_prepare before the re-checks
+     * below; pairs with the fence in wake_one_if_nobody_searches (spawner)
+     * and in weft__sched_close. */
+    full_fence();
+    /* acquire: pairs with the release store of finished by the worker that
+     * decided it (nothing to read after it, but keeps the exit ordered). */
+    if (atomic_load_explicit(&s->finished, memory_order_acquire)) {
+        weft__ec_cancel(&s->idle);
+        leave_idle(s);
+        return PARK_EXIT;
+    }
+    if (work_visible(s)) {
+        weft__ec_cancel(&s->idle);
+        leave_idle(s);
+        return PARK_RETRY;
+    }
+    /* acquire: pairs with the seq_cst store of closed in weft__sched_close,
+     * which follows the injector's closing and the shutdown drain. */
+    if (atomic_load_explicit(&s->closed, memory_order_acquire) && weft__injector_drained(&s->inj)) {
+        /* seq_cst fence: our injector reads above before the nidle load
+         * below; pairs with the fence in leave_idle (a worker that popped
+         * the injector after leaving the idle path). */
+        full_fence();
+        if (atomic_load_explicit(&s->nidle, memory_order_relaxed) == s->nworkers) {
+            /* release: orders the decision before the wake-up below; pairs
+             * with the acquire load above in the woken workers. */
+            atomic_store_explicit(&s->finished, true, memory_order_release);
+            weft__ec_cancel(&s->idle);
+            leave_idle(s);
+            weft__ec_notify(&s->idle, INT32_MAX);
+            return PARK_EXIT;
+        }
+    }
+    weft__stat_inc(&w->stats.parks);
+    bool was_online;
+    qsbr_offline(w, &was_online);
+    (void)weft__ec_wait(&s->idle, key, NULL);
+    qsbr_online(w, was_online);
+    weft__stat_inc(&w->stats.wakeups);
+    leave_idle(s);
+    return PARK_RETRY;
+}
+
+static bool begin_search(weft__sched *s)
+{
+    uint32_t n = atomic_load_explicit(&s->nsearching, memory_order_relaxed);
+    if (n > 0 && 2 * (size_t)n >= s->nworkers)
+        return false;
+    atomic_fetch_add_explicit(&s->nsearching, 1, memory_order_relaxed);
+    return true;
+}
+
+static void end_search(weft__sched *s, bool found)
+{
+    /* seq_cst: the decrement is ordered before our park fence (if we park)
+     * in the argument of the design note; no other thread reads through it. */
+    uint32_t prev = atomic_fetch_sub_explicit(&s->nsearching, 1, memory_order_seq_cst);
+    if (found && prev == 1)
+        weft__ec_notify(&s->idle, 1);
+}
+
+static weft__task *find_work(weft__worker *w)
+{
+    weft__sched *s = w->s;
+    for (;;) {
+        weft__task *t = injector_take(w);
+        if (t != NULL)
+            return t;
+        if (begin_search(s)) {
+            for (unsigned round = 0; round < SEARCH_ROUNDS; round++) {
+                if ((t = steal_sweep(w)) != NULL || (t = injector_take(w)) != NULL) {
+                    end_search(s, true);
+                    return t;
+                }
+                for (unsigned k = 0; k < 1u << round; k++)
+                    weft__cpu_relax();
+            }
+            end_search(s, false);
+        } else if (s->nworkers > 1 && (t = steal_sweep(w)) != NULL) {
+            return t;
+        }
+        if (park(w) == PARK_EXIT)
+            return NULL;
+    }
+}
+
+static weft__task *next_task(weft__worker *w)
+{
+    if (WEFT_UNLIKELY(++w->tick >= INJECTOR_EVERY)) {
+        w->tick = 0;
+        weft__task *t = injector_take(w);
+        if (t != NULL)
+            return t;
+    }
+    weft__task *t = weft__deque_pop(&w->dq);
+    if (t != NULL) {
+        w->depth--;
+        return t;
+    }
+    return find_work(w);
+}
+
+/* ---- worker threads ------------------------------------------------------ */
+
+void weft__sched_worker_enter(weft__sched *s, size_t index)
+{
+    weft__tls_worker = &s->workers[index];
+    if (s->kind == WEFT_SCHED_STEALING) {
+        urcu_qsbr_register_thread();
+        urcu_qsbr_thread_offline();
+    }
+}
+
+void weft__sched_worker_run(weft__sched *s)
+{
+    weft__worker *w = weft__tls_worker;
+    if (s->kind == WEFT_SCHED_MUTEX) {
+        weft__task *t;
+        while ((t = weft__fifo_next(w)) != NULL)
+            weft__sched_run_task(w, t, false);
+        return;
+    }
+    urcu_qsbr_thread_online();
+    w->online = true;
+    weft__task *t;
+    while ((t = next_task(w)) != NULL) {
+        weft__sched_run_task(w, t, false);
+        urcu_qsbr_quiescent_state();
+    }
+    urcu_qsbr_thread_offline();
+    w->online = false;
+}
+
+void weft__sched_worker_leave(weft__sched *s)
+{
+    if (s->kind == WEFT_SCHED_STEALING)
+        urcu_qsbr_unregister_thread();
+    weft__tls_worker = NULL;
+}
+
+/* ---- close / break --------------------------------------------------------- */
+
+void weft__sched_drop(weft__sched *s, weft__task *list)
+{
+    while (list != NULL) {
+        weft__task *t = list;
+        list = t->next;
+        weft__task copy = *t;
+        weft__task_free(s, t);
+        (void)copy.exec(&copy, ECANCELED);
+        atomic_fetch_add_explicit(&s->outside_cancelled, 1, memory_order_relaxed);
+    }
+}
+
+void weft__sched_close(weft__sched *s, bool cancel)
+{
+    if (cancel)
+        atomic_store_explicit(&s->cancelling, true, memory_order_relaxed);
+    if (s->kind == WEFT_SCHED_MUTEX) {
+        weft__fifo_close(s, cancel);
+        return;
+    }
+    weft__injector_close(&s->inj);
+    if (cancel) {
+        weft__task *drop = NULL, *keep = NULL, *t;
+        while ((t = weft__injector_pop(&s->inj)) != NULL) {
+            weft__task **to = (t->tag & WEFT__TASK_CANCELLABLE) ? &drop : &keep;
+            t->next = *to;
+            *to = t;
+        }
+        while (keep != NULL) {
+            t = keep;
+            keep = t->next;
+            weft__injector_push_forced(&s->inj, t);
+        }
+        weft__sched_drop(s, drop);
+    }
+    /* seq_cst: publishes the closing (and the drain's re-queued tasks) to
+     * park()'s acquire load; ordered before the fence in ec_notify below. */
+    atomic_store_explicit(&s->closed, true, memory_order_seq_cst);
+    weft__ec_notify(&s->idle, INT32_MAX);
+}
+
+void weft__sched_break(weft__sched *s)
+{
+    atomic_store_explicit(&s->broken, true, memory_order_relaxed);
+}
+
+/* ---- waiting ------------------------------------------------------------- */
+
+static weft__task *help_pop(weft__worker *w)
+{
+    if (w->s->kind == WEFT_SCHED_MUTEX)
+        return weft__fifo_help_pop(w);
+    if (w->depth <= w->mark)
+        return NULL;
+    weft__task *t = weft__deque_pop(&w->dq);
+    if (t != NULL)
+        w->depth--;
+    return t;
+}
+
+static int nap(long *ns, const weft__deadline *d)
+{
+    long len = *ns;
+    if (d != NULL && !d->forever) {
+        double left = weft__deadline_remaining(d);
+        if (left <= 0)
+            return ETIMEDOUT;
+        if (left * 1e9 < (double)len)
+            len = (long)(left * 1e9) + 1;
+    }
+    struct timespec ts = {0, len};
+    nanosleep(&ts, NULL);
+    if (*ns < NAP_MAX_NS)
+        *ns *= 2;
+    return 0;
+}
+
+bool weft__sched_help_one(weft__worker *w)
+{
+    weft__task *t = help_pop(w);
+    if (t == NULL)
+        return false;
+    weft__sched_run_task(w, t, true);
+    if (w->s->kind == WEFT_SCHED_STEALING)
+        qsbr_quiescent(w);
+    return true;
+}
+
+int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d), void *ctx,
+                     const weft__deadline *d)
+{
+    weft__worker *w = weft__tls_worker;
+    long nap_ns = NAP_MIN_NS;
+    if (w == NULL) {
+        for (;;) {
+            if (done(ctx))
+                return 0;
+            int rc = block != NULL ? block(ctx, d) : nap(&nap_ns, d);
+            if (rc == ETIMEDOUT)
+                return done(ctx) ? 0 : ETIMEDOUT;
+        }
+    }
+    bool stealing = w->s->kind == WEFT_SCHED_STEALING;
+    unsigned spins = 0;
+    for (;;) {
+        if (done(ctx))
+            return 0;
+        if (weft__sched_help_one(w)) {
+            spins = 0;
+            continue;
+        }
+        if (d != NULL && d->expired)
+            return ETIMEDOUT;
+        if (spins < HELP_SPINS) {
+            spins++;
+            weft__cpu_relax();
+            continue;
+        }
+        if (d != NULL && weft__deadline_passed(d))
+            return done(ctx) ? 0 : ETIMEDOUT;
+        if (stealing && weft__deque_size(&w->dq) != 0)
+            wake_one_if_nobody_searches(w->s);
+        bool was_online = false;
+        if (stealing)
+            qsbr_offline(w, &was_online);
+        int rc = block != NULL ? block(ctx, d) : nap(&nap_ns, d);
+        if (stealing)
+            qsbr_online(w, was_online);
+        if (rc == ETIMEDOUT)
+            return done(ctx) ? 0 : ETIMEDOUT;
+    }
+}
+
+/* ---- the helping hook (sched/help.h) --------------------------------------- */
+
+bool weft__sched_in_worker(void)
+{
+    return weft__tls_worker != NULL;
+}
+
+int weft__sched_help_until(bool (*done)(void *ctx), void *ctx, const weft__deadline *d)
+{
+    return weft__sched_wait(done, NULL, ctx, d);
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+void weft__sched_stats(const weft__sched *s, weft_pool_counters *out, weft_pool_worker_counters *per, size_t cap)
+{
+    weft_pool_counters sum = {.workers = s->nworkers};
+    for (size_t i = 0; i < s->nworkers; i++) {
+        const weft__wstats *c = &s->workers[i].stats;
+        weft_pool_worker_counters ws = {
+            .tasks_run = atomic_load_explicit(&c->run, memory_order_relaxed),
+            .tasks_helped = atomic_load_explicit(&c->helped, memory_order_relaxed),
+            .tasks_spawned = atomic_load_explicit(&c->spawned, memory_order_relaxed),
+            .steals = atomic_load_explicit(&c->steals, memory_order_relaxed),
+            .injector_pops = atomic_load_explicit(&c->injector_pops, memory_order_relaxed),
+            .parks = atomic_load_explicit(&c->parks, memory_order_relaxed),
+            .wakeups = atomic_load_explicit(&c->wakeups, memory_order_relaxed),
+        };
+        if (i < cap)
+            per[i] = ws;
+        sum.tasks_run += ws.tasks_run;
+        sum.tasks_submitted += ws.tasks_spawned;
+        sum.tasks_cancelled += atomic_load_explicit(&c->cancelled, memory_order_relaxed);
+        sum.steals += ws.steals;
+        sum.parks += ws.parks;
+        sum.wakeups += ws.wakeups;
+    }
+    for (size_t i = 0; i < WEFT__STRIPES; i++)
+        sum.tasks_submitted += atomic_load_explicit(&s->outside_spawned[i].n, memory_order_relaxed);
+    sum.tasks_cancelled += atomic_load_explicit(&s->outside_cancelled, memory_order_relaxed);
+    if (out != NULL)
+        *out = sum;
+}

@@ -1,0 +1,1009 @@
+/* tests/pool/test_pool.c: weft_pool, weft_group, weft_parallel_for,
+ * weft_pool_map and weft_pool_stats, each on both schedulers.
+ *
+ * Tasks never call cr_assert (only the test's own thread can fail a test):
+ * they record what they saw in atomics that the test thread checks. Timing is
+ * asserted only against generous bounds (the machine has 2 loaded cores).
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "weft.h"
+
+#define POLL_LIMIT 30.0
+
+static const weft_sched_kind kinds[] = {WEFT_SCHED_STEALING, WEFT_SCHED_MUTEX};
+#define FOR_EACH_SCHED(k) for (size_t k##_i = 0, k; k##_i < 2 && ((k = kinds[k##_i]), 1); k##_i++)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static bool reached(_Atomic int *v, int target)
+{
+    double end = now_s() + POLL_LIMIT;
+    while (atomic_load(v) < target) {
+        if (now_s() > end)
+            return false;
+        nap_ms(1);
+    }
+    return true;
+}
+
+static weft_pool *make_pool(size_t kind, size_t workers)
+{
+    weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+    o.max_workers = workers;
+    o.scheduler = (weft_sched_kind)kind;
+    weft_pool *p = NULL;
+    int rc = weft_pool_create(&p, &o);
+    cr_assert_eq(rc, 0, "weft_pool_create: %d", rc);
+    return p;
+}
+
+/* ---- tasks used by several tests ------------------------------------------ */
+
+static int square(void *arg, void **result)
+{
+    long x = (long)arg;
+    *result = (void *)(x * x);
+    return 0;
+}
+
+static int fail_with(void *arg, void **result)
+{
+    (void)result;
+    return (int)(long)arg;
+}
+
+static _Atomic int counter;
+
+static int count_task(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    atomic_fetch_add(&counter, 1);
+    return 0;
+}
+
+static void bump(void *arg)
+{
+    atomic_fetch_add((_Atomic int *)arg, 1);
+}
+
+/* ---- create / options --------------------------------------------------------- */
+
+Test(pool, create_defaults_uses_affinity)
+{
+    weft_pool *p = NULL;
+    cr_assert_eq(weft_pool_create(&p, NULL), 0);
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    cr_assert_eq(weft_pool_workers(p), (size_t)CPU_COUNT(&set));
+    weft_pool_destroy(p);
+}
+
+Test(pool, create_rejects_bad_options)
+{
+    weft_pool *p = (weft_pool *)0x1;
+    weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+    cr_assert_eq(weft_pool_create(NULL, NULL), EINVAL);
+    o.max_workers = WEFT_POOL_MAX_WORKERS + 1;
+    cr_assert_eq(weft_pool_create(&p, &o), EINVAL);
+    o.max_workers = 1;
+    o.scheduler = (weft_sched_kind)7;
+    cr_assert_eq(weft_pool_create(&p, &o), EINVAL);
+    o.scheduler = WEFT_SCHED_STEALING;
+    o.stack_size = 1;
+    cr_assert_eq(weft_pool_create(&p, &o), EINVAL);
+    cr_assert_eq(p, (weft_pool *)0x1, "*p written on failure");
+    o.stack_size = 256 * 1024;
+    cr_assert_eq(weft_pool_create(&p, &o), 0);
+    weft_pool_destroy(p);
+    weft_pool_destroy(NULL);
+}
+
+static int read_name(void *arg, void **result)
+{
+    (void)arg;
+    char *name = malloc(16);
+    if (name == NULL)
+        return ENOMEM;
+    int rc = pthread_getname_np(pthread_self(), name, 16);
+    *result = name;
+    return rc;
+}
+
+Test(pool, workers_are_named)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+        o.max_workers = 2;
+        o.scheduler = k;
+        o.thread_name_prefix = "tp";
+        weft_pool *p;
+        cr_assert_eq(weft_pool_create(&p, &o), 0);
+        weft_future *f;
+        cr_assert_eq(weft_pool_submit(p, read_name, NULL, &f), 0);
+        void *name = NULL;
+        cr_assert_eq(weft_future_result(f, WEFT_FOREVER, &name), 0);
+        cr_assert(strcmp(name, "tp-0") == 0 || strcmp(name, "tp-1") == 0, "name %s", (char *)name);
+        free(name);
+        weft_future_release(f);
+        weft_pool_destroy(p);
+    }
+}
+
+/* ---- submit ----------------------------------------------------------------- */
+
+Test(pool, submit_result_and_error_codes)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 2);
+        weft_future *f = NULL, *g = NULL;
+        void *r = NULL;
+        cr_assert_eq(weft_pool_submit(p, square, (void *)7L, &f), 0);
+        cr_assert_eq(weft_future_result(f, WEFT_FOREVER, &r), 0);
+        cr_assert_eq((long)r, 49);
+        cr_assert_eq(weft_pool_submit(p, fail_with, (void *)42L, &g), 0);
+        cr_assert_eq(weft_future_result(g, WEFT_FOREVER, NULL), 42);
+        cr_assert_eq(weft_future_exception(g, 0), 42);
+        weft_future_release(f);
+        weft_future_release(g);
+
+        cr_assert_eq(weft_pool_submit(NULL, square, NULL, &f), EINVAL);
+        cr_assert_eq(weft_pool_submit(p, NULL, NULL, &f), EINVAL);
+
+        atomic_store(&counter, 0);
+        for (int i = 0; i < 100; i++)
+            cr_assert_eq(weft_pool_submit(p, count_task, NULL, NULL), 0);
+        cr_assert(reached(&counter, 100));
+        weft_pool_destroy(p);
+    }
+}
+
+Test(pool, submit_after_shutdown)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 2);
+        cr_assert_eq(weft_pool_shutdown(p, false, false), 0);
+        weft_future *f = (weft_future *)0x1;
+        cr_assert_eq(weft_pool_submit(p, square, NULL, &f), ESHUTDOWN);
+        cr_assert_eq(f, (weft_future *)0x1);
+        cr_assert_eq(weft_pool_submit(p, square, NULL, NULL), ESHUTDOWN);
+        weft_group g;
+        weft_group_init(&g, p);
+        cr_assert_eq(weft_group_run(&g, bump, NULL), ESHUTDOWN);
+        cr_assert_eq(weft_pool_map(p, square, NULL, 0, NULL, 1, WEFT_FOREVER), ESHUTDOWN);
+        cr_assert_eq(weft_pool_shutdown(p, true, false), 0);
+        cr_assert_eq(weft_pool_shutdown(p, true, true), 0, "shutdown is idempotent");
+        cr_assert_eq(weft_pool_shutdown(NULL, true, false), EINVAL);
+        weft_pool_destroy(p);
+    }
+}
+
+static int sleep_200ms(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    nap_ms(200);
+    return 0;
+}
+
+Test(pool, sleeping_tasks_overlap)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 5);
+        weft_future *fs[5];
+        double t0 = now_s();
+        for (int i = 0; i < 5; i++)
+            cr_assert_eq(weft_pool_submit(p, sleep_200ms, NULL, &fs[i]), 0);
+        for (int i = 0; i < 5; i++) {
+            cr_assert_eq(weft_future_result(fs[i], WEFT_FOREVER, NULL), 0);
+            weft_future_release(fs[i]);
+        }
+        double elapsed = now_s() - t0;
+        cr_assert_geq(elapsed, 0.2 - 1e-3);
+        cr_assert_lt(elapsed, 0.8, "5 x 0.2 s on 5 workers took %.3f s", elapsed);
+        weft_pool_destroy(p);
+    }
+}
+
+/* ---- nested waits ------------------------------------------------------------ */
+
+static weft_pool *nest_pool;
+
+static int nested(void *arg, void **result)
+{
+    long depth = (long)arg;
+    if (depth == 0) {
+        *result = (void *)1L;
+        return 0;
+    }
+    weft_future *f;
+    int rc = weft_pool_submit(nest_pool, nested, (void *)(depth - 1), &f);
+    if (rc != 0)
+        return rc;
+    void *r = NULL;
+    rc = weft_future_result(f, WEFT_FOREVER, &r);
+    weft_future_release(f);
+    *result = (void *)((long)r + 1);
+    return rc;
+}
+
+Test(pool, nested_submit_result_one_worker)
+{
+    FOR_EACH_SCHED(k)
+    {
+        nest_pool = make_pool(k, 1);
+        weft_future *f;
+        cr_assert_eq(weft_pool_submit(nest_pool, nested, (void *)50L, &f), 0);
+        void *r = NULL;
+        cr_assert_eq(weft_future_result(f, 60.0, &r), 0, "nested waits deadlocked");
+        cr_assert_eq((long)r, 51);
+        weft_future_release(f);
+        weft_pool_destroy(nest_pool);
+    }
+}
+
+/* The helping hazard (rayon#592, oneTBB#324): T holds lock L and waits for
+ * its child C; an unrelated task U that needs L is queued meanwhile. If the
+ * wait helped by running U on T's thread, U would find L held by its own
+ * thread. With one worker U must run only after T returns. */
+static weft_lock hazard_lock = WEFT_LOCK_INIT;
+static _Atomic int hazard_stage;  /* 1: T holds L; 2: U is queued */
+static _Atomic int t_done, u_started_before_t_done, u_lock_rc;
+
+static int child_task(void *arg, void **result)
+{
+    (void)arg;
+    *result = (void *)5L;
+    return 0;
+}
+
+static int unrelated_task(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    if (!atomic_load(&t_done))
+        atomic_store(&u_started_before_t_done, 1);
+    int rc = weft_lock_acquire(&hazard_lock, 2.0);
+    atomic_store(&u_lock_rc, rc);
+    if (rc == 0)
+        weft_lock_release(&hazard_lock);
+    return rc;
+}
+
+static void hazard_group_child(void *arg)
+{
+    *(long *)arg = 5;
+}
+
+static int holder_task(void *arg, void **result)
+{
+    bool use_group = arg != NULL;
+    (void)result;
+    if (weft_lock_acquire(&hazard_lock, 10.0) != 0)
+        return EIO;
+    atomic_store(&hazard_stage, 1);
+    double end = now_s() + POLL_LIMIT;
+    while (atomic_load(&hazard_stage) < 2 && now_s() < end)
+        nap_ms(1);
+    long got = 0;
+    int rc;
+    if (use_group) {
+        weft_group g;
+        weft_group_init(&g, nest_pool);
+        rc = weft_group_run(&g, hazard_group_child, &got);
+        if (rc == 0)
+            rc = weft_group_wait(&g);
+    } else {
+        weft_future *f;
+        rc = weft_pool_submit(nest_pool, child_task, NULL, &f);
+        if (rc == 0) {
+            void *r = NULL;
+            rc = weft_future_result(f, WEFT_FOREVER, &r);
+            got = (long)r;
+            weft_future_release(f);
+        }
+    }
+    atomic_store(&t_done, 1);
+    weft_lock_release(&hazard_lock);
+    return rc == 0 && got == 5 ? 0 : EIO;
+}
+
+Test(pool, helping_never_runs_unrelated_tasks)
+{
+    FOR_EACH_SCHED(k)
+    {
+        for (long use_group = 0; use_group < 2; use_group++) {
+            nest_pool = make_pool(k, 1);
+            atomic_store(&hazard_stage, 0);
+            atomic_store(&t_done, 0);
+            atomic_store(&u_started_before_t_done, 0);
+            atomic_store(&u_lock_rc, -1);
+            weft_future *ft, *fu;
+            cr_assert_eq(weft_pool_submit(nest_pool, holder_task, (void *)use_group, &ft), 0);
+            cr_assert(reached(&hazard_stage, 1));
+            cr_assert_eq(weft_pool_submit(nest_pool, unrelated_task, NULL, &fu), 0);
+            atomic_store(&hazard_stage, 2);
+            cr_assert_eq(weft_future_result(ft, 60.0, NULL), 0);
+            cr_assert_eq(weft_future_result(fu, 60.0, NULL), 0);
+            cr_assert_eq(atomic_load(&u_started_before_t_done), 0, "the wait ran an unrelated task");
+            cr_assert_eq(atomic_load(&u_lock_rc), 0);
+            weft_future_release(ft);
+            weft_future_release(fu);
+            weft_pool_destroy(nest_pool);
+        }
+    }
+}
+
+/* ---- groups ------------------------------------------------------------------- */
+
+typedef struct fib_arg {
+    weft_pool *pool;
+    int n;
+    long result;
+} fib_arg;
+
+static void fib(void *arg)
+{
+    fib_arg *a = arg;
+    if (a->n < 2) {
+        a->result = a->n;
+        return;
+    }
+    fib_arg x = {a->pool, a->n - 1, 0}, y = {a->pool, a->n - 2, 0};
+    weft_group g;
+    weft_group_init(&g, a->pool);
+    if (weft_group_run(&g, fib, &x) != 0)
+        fib(&x);
+    fib(&y);
+    weft_group_wait(&g);
+    a->result = x.result + y.result;
+}
+
+Test(pool, group_fib)
+{
+    FOR_EACH_SCHED(k)
+    {
+        for (size_t workers = 1; workers <= 4; workers *= 2) {
+            weft_pool *p = make_pool(k, workers);
+            fib_arg a = {p, 22, 0};
+            weft_group g;
+            weft_group_init(&g, p);
+            cr_assert_eq(weft_group_run(&g, fib, &a), 0);
+            cr_assert_eq(weft_group_wait(&g), 0);
+            cr_assert_eq(a.result, 17711, "fib(22) = %ld on %zu workers", a.result, workers);
+            /* from the caller's own thread, and the group is reusable */
+            a.n = 15;
+            fib(&a);
+            cr_assert_eq(a.result, 610);
+            weft_pool_destroy(p);
+        }
+    }
+}
+
+Test(pool, group_errors_and_reuse)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 2);
+        weft_group g;
+        weft_group_init(&g, p);
+        cr_assert_eq(weft_group_run(NULL, bump, NULL), EINVAL);
+        cr_assert_eq(weft_group_run(&g, NULL, NULL), EINVAL);
+        cr_assert_eq(weft_group_wait(NULL), EINVAL);
+        cr_assert_eq(weft_group_wait(&g), 0, "an empty group is done");
+        _Atomic int hits = 0;
+        for (int round = 1; round <= 3; round++) {
+            for (int i = 0; i < 100; i++)
+                cr_assert_eq(weft_group_run(&g, bump, &hits), 0);
+            cr_assert_eq(weft_group_wait(&g), 0);
+            cr_assert_eq(atomic_load(&hits), 100 * round);
+        }
+        weft_pool_destroy(p);
+    }
+}
+
+/* ---- parallel_for ------------------------------------------------------------- */
+
+typedef struct cover {
+    _Atomic unsigned char *hits;
+    size_t grain;
+    _Atomic int oversized;
+} cover;
+
+static void mark_range(void *ctx, size_t lo, size_t hi)
+{
+    cover *c = ctx;
+    if (c->grain != 0 && hi - lo > c->grain)
+        atomic_store(&c->oversized, 1);
+    for (size_t i = lo; i < hi; i++)
+        atomic_fetch_add(&c->hits[i], 1);
+}
+
+static void check_cover(weft_pool *p, size_t begin, size_t end, size_t grain)
+{
+    cover c = {calloc(end + 1, 1), grain, 0};
+    cr_assert_not_null(c.hits);
+    cr_assert_eq(weft_parallel_for(p, begin, end, grain, mark_range, &c), 0);
+    for (size_t i = 0; i <= end; i++)
+        cr_assert_eq(c.hits[i], i >= begin && i < end ? 1 : 0, "index %zu hit %d times (grain %zu)", i,
+                     c.hits[i], grain);
+    cr_assert_eq(atomic_load(&c.oversized), 0, "a piece was larger than the grain %zu", grain);
+    free((void *)c.hits);
+}
+
+static int loop_in_task(void *arg, void **result)
+{
+    (void)result;
+    cover c = {calloc(5000, 1), 3, 0};
+    if (c.hits == NULL)
+        return ENOMEM;
+    int rc = weft_parallel_for(arg, 0, 5000, 3, mark_range, &c);
+    for (size_t i = 0; rc == 0 && i < 5000; i++)
+        if (c.hits[i] != 1)
+            rc = EIO;
+    free((void *)c.hits);
+    return rc;
+}
+
+Test(pool, parallel_for_covers_every_index_once)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 3);
+        size_t grains[] = {0, 1, 7, 1000, 200000};
+        for (size_t i = 0; i < sizeof grains / sizeof grains[0]; i++)
+            check_cover(p, 0, 100000, grains[i]);
+        check_cover(p, 17, 1017, 10);
+        cr_assert_eq(weft_parallel_for(p, 5, 5, 1, mark_range, NULL), 0);
+        cr_assert_eq(weft_parallel_for(p, 6, 5, 1, mark_range, NULL), EINVAL);
+        cr_assert_eq(weft_parallel_for(p, 0, 5, 1, NULL, NULL), EINVAL);
+        cr_assert_eq(weft_parallel_for(NULL, 0, 5, 1, mark_range, NULL), EINVAL);
+        weft_future *f;
+        cr_assert_eq(weft_pool_submit(p, loop_in_task, p, &f), 0);
+        cr_assert_eq(weft_future_result(f, 60.0, NULL), 0);
+        weft_future_release(f);
+        weft_pool_destroy(p);
+    }
+}
+
+Test(pool, parallel_for_in_task_one_worker)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 1);
+        weft_future *f;
+        cr_assert_eq(weft_pool_submit(p, loop_in_task, p, &f), 0);
+        cr_assert_eq(weft_future_result(f, 60.0, NULL), 0);
+        weft_future_release(f);
+        weft_pool_destroy(p);
+    }
+}
+
+/* ---- map ---------------------------------------------------------------------- */
+
+static int square_or_fail(void *arg, void **result)
+{
+    long x = (long)arg;
+    if (x == 20 || x == 300)
+        return 100 + (int)x;
+    *result = (void *)(x * x);
+    return 0;
+}
+
+Test(pool, map_keeps_input_order)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 3);
+        enum { N = 1000 };
+        void **args = malloc(N * sizeof *args), **res = malloc(N * sizeof *res);
+        for (long i = 0; i < N; i++)
+            args[i] = (void *)i;
+        size_t chunks[] = {0, 1, 7, 999, 1000, 5000};
+        for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+            memset(res, 0xff, N * sizeof *res);
+            cr_assert_eq(weft_pool_map(p, square, args, N, res, chunks[c], WEFT_FOREVER), 0);
+            for (long i = 0; i < N; i++)
+                cr_assert_eq((long)res[i], i * i, "chunksize %zu item %ld", chunks[c], i);
+        }
+        cr_assert_eq(weft_pool_map(p, square_or_fail, args, N, res, 13, WEFT_FOREVER), 120,
+                     "the first failing item in input order");
+        cr_assert_eq((long)res[999], 999L * 999L, "items after a failure still run");
+        cr_assert_eq(weft_pool_map(p, square, args, N, NULL, 4, WEFT_FOREVER), 0);
+        cr_assert_eq(weft_pool_map(p, square, args, 0, res, 1, WEFT_FOREVER), 0);
+        cr_assert_eq(weft_pool_map(p, square, NULL, 3, res, 1, WEFT_FOREVER), EINVAL);
+        cr_assert_eq(weft_pool_map(p, NULL, args, 3, res, 1, WEFT_FOREVER), EINVAL);
+        cr_assert_eq(weft_pool_map(NULL, square, args, 3, res, 1, WEFT_FOREVER), EINVAL);
+        cr_assert_eq(weft_pool_map(p, square, args, 3, res, 1, NAN), EINVAL);
+        free(args);
+        free(res);
+        weft_pool_destroy(p);
+    }
+}
+
+static _Atomic int map_ran;
+
+static int slow_item(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    atomic_fetch_add(&map_ran, 1);
+    nap_ms(50);
+    return 0;
+}
+
+Test(pool, map_timeout_cancels_the_rest)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 1);
+        enum { N = 40 };
+        void *args[N] = {0};
+        atomic_store(&map_ran, 0);
+        double t0 = now_s();
+        int rc = weft_pool_map(p, slow_item, args, N, NULL, 1, 0.1);
+        double elapsed = now_s() - t0;
+        cr_assert_eq(rc, ETIMEDOUT);
+        cr_assert_geq(elapsed, 0.1 - 1e-3);
+        cr_assert_lt(elapsed, 2.0);
+        int ran = atomic_load(&map_ran);
+        nap_ms(300);
+        cr_assert_eq(atomic_load(&map_ran), ran, "items started after map returned");
+        cr_assert_lt(ran, N);
+        weft_pool_destroy(p);
+    }
+}
+
+static int map_in_task(void *arg, void **result)
+{
+    (void)result;
+    void *args[64], *res[64];
+    for (long i = 0; i < 64; i++)
+        args[i] = (void *)i;
+    int rc = weft_pool_map(arg, square, args, 64, res, 3, WEFT_FOREVER);
+    for (long i = 0; rc == 0 && i < 64; i++)
+        if ((long)res[i] != i * i)
+            rc = EIO;
+    return rc;
+}
+
+Test(pool, map_in_task_one_worker)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 1);
+        weft_future *f;
+        cr_assert_eq(weft_pool_submit(p, map_in_task, p, &f), 0);
+        cr_assert_eq(weft_future_result(f, 60.0, NULL), 0);
+        weft_future_release(f);
+        weft_pool_destroy(p);
+    }
+}
+
+/* ---- as_completed ------------------------------------------------------------- */
+
+static int maybe_fail(void *arg, void **result)
+{
+    long i = (long)arg;
+    nap_ms(5 * (i % 3));
+    *result = arg;
+    return i == 3 ? 77 : 0;
+}
+
+Test(pool, as_completed_with_a_failing_task)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 2);
+        weft_future *fs[6];
+        for (long i = 0; i < 6; i++)
+            cr_assert_eq(weft_pool_submit(p, maybe_fail, (void *)i, &fs[i]), 0);
+        weft_as_completed *it;
+        cr_assert_eq(weft_as_completed_begin(&it, fs, 6, 30.0), 0);
+        weft_future *f;
+        int yielded = 0, failures = 0, rc;
+        while ((rc = weft_as_completed_next(it, &f)) == 0) {
+            yielded++;
+            cr_assert(weft_future_done(f));
+            int code = weft_future_exception(f, 0);
+            if (code != 0) {
+                cr_assert_eq(code, 77);
+                cr_assert_eq(f, fs[3]);
+                failures++;
+            }
+        }
+        cr_assert_eq(rc, ENOENT);
+        cr_assert_eq(yielded, 6);
+        cr_assert_eq(failures, 1);
+        weft_as_completed_end(it);
+        for (int i = 0; i < 6; i++)
+            weft_future_release(fs[i]);
+        weft_pool_destroy(p);
+    }
+}
+
+/* ---- initializer ---------------------------------------------------------------- */
+
+static _Atomic int inits;
+
+static int init_ok(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&inits, 1);
+    return 0;
+}
+
+static int read_inits(void *arg, void **result)
+{
+    (void)arg;
+    *result = (void *)(long)atomic_load(&inits);
+    return 0;
+}
+
+static int init_fail_once(void *arg)
+{
+    /* the second worker to start fails */
+    return atomic_fetch_add(&inits, 1) == 1 ? (int)(long)arg : 0;
+}
+
+Test(pool, initializer_runs_on_every_worker_first)
+{
+    FOR_EACH_SCHED(k)
+    {
+        atomic_store(&inits, 0);
+        weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+        o.max_workers = 3;
+        o.scheduler = k;
+        o.initializer = init_ok;
+        weft_pool *p;
+        cr_assert_eq(weft_pool_create(&p, &o), 0);
+        weft_future *f;
+        cr_assert_eq(weft_pool_submit(p, read_inits, NULL, &f), 0);
+        void *r = NULL;
+        cr_assert_eq(weft_future_result(f, WEFT_FOREVER, &r), 0);
+        cr_assert_eq((long)r, 3, "a task ran before every initializer returned");
+        weft_future_release(f);
+        weft_pool_destroy(p);
+    }
+}
+
+Test(pool, failing_initializer_breaks_the_pool)
+{
+    FOR_EACH_SCHED(k)
+    {
+        atomic_store(&inits, 0);
+        atomic_store(&counter, 0);
+        weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+        o.max_workers = 3;
+        o.scheduler = k;
+        o.initializer = init_fail_once;
+        o.initarg = (void *)5L;
+        weft_pool *p;
+        cr_assert_eq(weft_pool_create(&p, &o), 0);
+        weft_future *f;
+        int rc = weft_pool_submit(p, square, (void *)3L, &f);
+        if (rc == 0) {
+            cr_assert_eq(weft_future_result(f, WEFT_FOREVER, NULL), EPIPE);
+            weft_future_release(f);
+        } else {
+            cr_assert_eq(rc, EPIPE);
+        }
+        (void)weft_pool_submit(p, count_task, NULL, NULL);
+        /* the future failed, so the pool is known broken: everything refuses */
+        cr_assert_eq(weft_pool_submit(p, square, NULL, &f), EPIPE);
+        weft_group g;
+        weft_group_init(&g, p);
+        cr_assert_eq(weft_group_run(&g, bump, NULL), EPIPE);
+        cr_assert_eq(weft_parallel_for(p, 0, 10, 1, mark_range, NULL), EPIPE);
+        cr_assert_eq(weft_pool_map(p, square, (void *const *)&p, 1, NULL, 1, WEFT_FOREVER), EPIPE);
+        weft_pool_destroy(p);
+        cr_assert_eq(atomic_load(&counter), 0, "a task ran in a broken pool");
+    }
+}
+
+/* ---- shutdown --------------------------------------------------------------------- */
+
+static _Atomic int gate_open, blocker_running;
+
+static int blocker(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    atomic_store(&blocker_running, 1);
+    double end = now_s() + POLL_LIMIT;
+    while (!atomic_load(&gate_open) && now_s() < end)
+        nap_ms(1);
+    return 0;
+}
+
+Test(pool, shutdown_cancel_futures)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 1);
+        atomic_store(&gate_open, 0);
+        atomic_store(&blocker_running, 0);
+        atomic_store(&counter, 0);
+        weft_future *fb, *fs[10];
+        cr_assert_eq(weft_pool_submit(p, blocker, NULL, &fb), 0);
+        cr_assert(reached(&blocker_running, 1));
+        for (int i = 0; i < 10; i++)
+            cr_assert_eq(weft_pool_submit(p, count_task, NULL, &fs[i]), 0);
+        for (int i = 0; i < 5; i++)
+            cr_assert_eq(weft_pool_submit(p, count_task, NULL, NULL), 0);
+        cr_assert_eq(weft_pool_shutdown(p, false, true), 0);
+        for (int i = 0; i < 10; i++)
+            cr_assert(weft_future_cancelled(fs[i]), "future %d not cancelled by shutdown", i);
+        cr_assert(weft_future_running(fb));
+        atomic_store(&gate_open, 1);
+        cr_assert_eq(weft_pool_shutdown(p, true, false), 0);
+        cr_assert_eq(weft_future_result(fb, 0, NULL), 0);
+        for (int i = 0; i < 10; i++) {
+            cr_assert_eq(weft_future_result(fs[i], 0, NULL), ECANCELED);
+            weft_future_release(fs[i]);
+        }
+        weft_future_release(fb);
+        cr_assert_eq(atomic_load(&counter), 0, "a dropped task ran");
+        weft_pool_counters c;
+        cr_assert_eq(weft_pool_stats(p, &c, NULL, 0), 0);
+        cr_assert_eq(c.tasks_cancelled, 15);
+        cr_assert_eq(c.tasks_run, 1);
+        weft_pool_destroy(p);
+    }
+}
+
+Test(pool, shutdown_wait_runs_every_queued_task)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 1);
+        atomic_store(&gate_open, 0);
+        atomic_store(&blocker_running, 0);
+        atomic_store(&counter, 0);
+        cr_assert_eq(weft_pool_submit(p, blocker, NULL, NULL), 0);
+        cr_assert(reached(&blocker_running, 1));
+        for (int i = 0; i < 10000; i++)
+            cr_assert_eq(weft_pool_submit(p, count_task, NULL, NULL), 0);
+        atomic_store(&gate_open, 1);
+        cr_assert_eq(weft_pool_shutdown(p, true, false), 0);
+        cr_assert_eq(atomic_load(&counter), 10000);
+        weft_pool_destroy(p);
+    }
+}
+
+static int shutdown_from_task(void *arg, void **result)
+{
+    (void)result;
+    int rc = weft_pool_shutdown(arg, true, false);
+    if (rc != EDEADLK)
+        return EIO;
+    return weft_pool_shutdown(arg, false, false);
+}
+
+static int submit_in_task_after_shutdown(void *arg, void **result)
+{
+    (void)result;
+    weft_group g;
+    weft_group_init(&g, arg);
+    _Atomic int hits = 0;
+    if (weft_pool_submit(arg, square, NULL, NULL) != ESHUTDOWN)
+        return EIO;
+    int rc = weft_group_run(&g, bump, &hits);
+    if (rc == 0)
+        rc = weft_group_wait(&g);
+    return rc == 0 && atomic_load(&hits) == 1 ? 0 : EIO;
+}
+
+Test(pool, shutdown_from_inside_a_task)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 2);
+        weft_future *f;
+        atomic_store(&gate_open, 0);
+        atomic_store(&blocker_running, 0);
+        cr_assert_eq(weft_pool_submit(p, blocker, NULL, NULL), 0);
+        cr_assert_eq(weft_pool_submit(p, shutdown_from_task, p, &f), 0);
+        cr_assert_eq(weft_future_result(f, 60.0, NULL), 0, "EDEADLK, then shutdown(wait=false)");
+        cr_assert_eq(weft_pool_submit(p, square, NULL, NULL), ESHUTDOWN);
+        weft_future_release(f);
+        atomic_store(&gate_open, 1);
+        weft_pool_destroy(p);
+    }
+}
+
+static _Atomic int structured_rc = -1;
+
+static int structured_after_shutdown(void *arg, void **result)
+{
+    (void)result;
+    double end = now_s() + POLL_LIMIT;
+    while (!atomic_load(&gate_open) && now_s() < end)
+        nap_ms(1);
+    atomic_store(&structured_rc, submit_in_task_after_shutdown(arg, NULL));
+    return 0;
+}
+
+Test(pool, running_tasks_may_still_fork_join_after_shutdown)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 2);
+        atomic_store(&gate_open, 0);
+        atomic_store(&structured_rc, -1);
+        cr_assert_eq(weft_pool_submit(p, structured_after_shutdown, p, NULL), 0);
+        cr_assert_eq(weft_pool_shutdown(p, false, false), 0);
+        atomic_store(&gate_open, 1);
+        cr_assert_eq(weft_pool_shutdown(p, true, false), 0);
+        cr_assert_eq(atomic_load(&structured_rc), 0);
+        weft_pool_destroy(p);
+    }
+}
+
+typedef struct racer {
+    weft_pool *pool;
+    int accepted, refused, other;
+} racer;
+
+static void *submit_racer(void *arg)
+{
+    racer *r = arg;
+    for (int i = 0; i < 20000; i++) {
+        int rc = weft_pool_submit(r->pool, count_task, NULL, NULL);
+        if (rc == 0)
+            r->accepted++;
+        else if (rc == ESHUTDOWN)
+            r->refused++;
+        else
+            r->other++;
+        if (rc == ESHUTDOWN && r->refused > 100)
+            break;
+    }
+    return NULL;
+}
+
+Test(pool, submissions_racing_shutdown_run_or_are_refused)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 2);
+        atomic_store(&counter, 0);
+        racer rs[3] = {{p, 0, 0, 0}, {p, 0, 0, 0}, {p, 0, 0, 0}};
+        pthread_t th[3];
+        for (int i = 0; i < 3; i++)
+            cr_assert_eq(pthread_create(&th[i], NULL, submit_racer, &rs[i]), 0);
+        nap_ms(2);
+        cr_assert_eq(weft_pool_shutdown(p, true, false), 0);
+        int accepted = 0;
+        for (int i = 0; i < 3; i++) {
+            cr_assert_eq(pthread_join(th[i], NULL), 0);
+            cr_assert_eq(rs[i].other, 0);
+            accepted += rs[i].accepted;
+        }
+        cr_assert_eq(atomic_load(&counter), accepted, "accepted %d, ran %d", accepted, atomic_load(&counter));
+        weft_pool_destroy(p);
+    }
+}
+
+/* ---- cancel a queued future --------------------------------------------------------- */
+
+Test(pool, user_cancel_of_a_queued_future)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 1);
+        atomic_store(&gate_open, 0);
+        atomic_store(&blocker_running, 0);
+        atomic_store(&counter, 0);
+        cr_assert_eq(weft_pool_submit(p, blocker, NULL, NULL), 0);
+        cr_assert(reached(&blocker_running, 1));
+        weft_future *f;
+        cr_assert_eq(weft_pool_submit(p, count_task, NULL, &f), 0);
+        cr_assert(weft_future_cancel(f));
+        atomic_store(&gate_open, 1);
+        cr_assert_eq(weft_pool_shutdown(p, true, false), 0);
+        cr_assert_eq(weft_future_result(f, 0, NULL), ECANCELED);
+        cr_assert_eq(atomic_load(&counter), 0);
+        weft_future_release(f);
+        weft_pool_destroy(p);
+    }
+}
+
+/* ---- statistics ------------------------------------------------------------------------ */
+
+Test(pool, stats_are_consistent)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 3);
+        atomic_store(&counter, 0);
+        for (int i = 0; i < 500; i++)
+            cr_assert_eq(weft_pool_submit(p, count_task, NULL, NULL), 0);
+        fib_arg a = {p, 12, 0};
+        weft_group g;
+        weft_group_init(&g, p);
+        cr_assert_eq(weft_group_run(&g, fib, &a), 0);
+        cr_assert_eq(weft_group_wait(&g), 0);
+        cr_assert_eq(weft_pool_shutdown(p, true, false), 0);
+        weft_pool_counters c;
+        weft_pool_worker_counters per[3];
+        cr_assert_eq(weft_pool_stats(p, &c, per, 3), 0);
+        /* fib(12) spawns one task per call with n >= 2: fib(13) - 1 = 232 */
+        cr_assert_eq(c.tasks_submitted, 500 + 1 + 232, "submitted %lu", (unsigned long)c.tasks_submitted);
+        cr_assert_eq(c.tasks_run, c.tasks_submitted, "run %lu", (unsigned long)c.tasks_run);
+        cr_assert_eq(c.tasks_cancelled, 0);
+        cr_assert_eq(c.workers, 3);
+        uint64_t run = 0, steals = 0, parks = 0, wakeups = 0;
+        for (int i = 0; i < 3; i++) {
+            run += per[i].tasks_run;
+            steals += per[i].steals;
+            parks += per[i].parks;
+            wakeups += per[i].wakeups;
+            cr_assert_leq(per[i].tasks_helped, per[i].tasks_run);
+            cr_assert_leq(per[i].wakeups, per[i].parks);
+        }
+        cr_assert_eq(run, c.tasks_run);
+        cr_assert_eq(steals, c.steals);
+        cr_assert_eq(parks, c.parks);
+        cr_assert_eq(wakeups, c.wakeups);
+        if (k == WEFT_SCHED_MUTEX)
+            cr_assert_eq(c.steals, 0, "the mutex scheduler never steals");
+        cr_assert_eq(weft_pool_stats(p, NULL, NULL, 0), 0);
+        cr_assert_eq(weft_pool_stats(p, NULL, NULL, 1), EINVAL);
+        cr_assert_eq(weft_pool_stats(NULL, &c, NULL, 0), EINVAL);
+        weft_pool_destroy(p);
+    }
+}
+
+/* ---- idle --------------------------------------------------------------------------------- */
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+Test(pool, idle_pool_burns_no_cpu)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 8);
+        atomic_store(&counter, 0);
+        for (int i = 0; i < 100; i++)
+            cr_assert_eq(weft_pool_submit(p, count_task, NULL, NULL), 0);
+        cr_assert(reached(&counter, 100));
+        nap_ms(100);
+        weft_pool_counters before, after;
+        cr_assert_eq(weft_pool_stats(p, &before, NULL, 0), 0);
+        double c0 = cpu_s();
+        nap_ms(500);
+        double used = cpu_s() - c0;
+        cr_assert_eq(weft_pool_stats(p, &after, NULL, 0), 0);
+        cr_assert_lt(used, 0.05, "an idle 8-worker pool used %.3f s of CPU in 0.5 s", used);
+        cr_assert_eq(after.wakeups, before.wakeups, "idle workers woke up");
+        weft_pool_destroy(p);
+    }
+}
