@@ -173,7 +173,7 @@ WEFT_API size_t weft_sem_value(const weft_sem *s);
 
 /* ---- Event -------------------------------------------------------------- */
 typedef struct weft_event {
-    _Atomic uint32_t state; /* 0 clear, 1 set, 2 clear with possible sleepers */
+    _Atomic uint32_t state; /* bit 0 set, bit 1 sleepers, bits 2.. generation */
 } weft_event;
 
 #define WEFT_EVENT_INIT                                                                                      \
@@ -186,7 +186,8 @@ WEFT_API void weft_event_init(weft_event *e);
 WEFT_API void weft_event_set(weft_event *e);
 WEFT_API void weft_event_clear(weft_event *e);
 WEFT_API bool weft_event_is_set(const weft_event *e);
-/* 0 once set (at once if already set), ETIMEDOUT, EINVAL (NaN). */
+/* 0 once set (at once if already set; also when a set() happened while it
+ * waited and a clear() followed, as in Python), ETIMEDOUT, EINVAL (NaN). */
 WEFT_API int weft_event_wait(weft_event *e, double timeout);
 
 /* ---- Barrier ------------------------------------------------------------

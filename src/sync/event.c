@@ -1,21 +1,30 @@
 /* sync/event.c: weft_event, Python's threading.Event.
  *
- * Design note. One futex word: 0 clear, 1 set, 2 clear and somebody may sleep.
- *   wait:  return at once if 1; else move 0 -> 2 (CAS) and sleep while 2.
- *   set:   exchange to 1; futex_wake(all) only if the old value was 2, so
- *          setting an event nobody waits on costs no syscall.
- *   clear: CAS 1 -> 0 (a 2 is already clear and keeps its sleepers flag).
- * No lost wake-up: a sleeper sleeps only on the value 2, which it (or another
- * sleeper) stored; the set that follows sees 2 in its exchange and wakes all.
- * A set followed at once by a clear may be missed by a sleeper only if it had
- * not re-read the word yet; Python's Event has the same behaviour (wait()
- * returns True only if the flag is set when it looks).
+ * Design note. One futex word: bit 0 the flag, bit 1 "somebody may sleep",
+ * bits 2.. a generation bumped by every set() that changes the flag.
+ *   wait:  return at once if the flag is set. Otherwise remember the
+ *          generation, set bit 1 (CAS) and sleep while the word is unchanged;
+ *          return 0 as soon as the flag is set OR the generation moved (a
+ *          set() happened while we waited, even if a clear() followed: Python's
+ *          wait() returns True then too, because Condition.notify_all woke it).
+ *   set:   CAS to (generation + 1, flag set, bit 1 clear); futex_wake(all) only
+ *          if bit 1 was set, so setting an event nobody waits on costs no
+ *          syscall. Setting a set event changes nothing.
+ *   clear: CAS the flag off (generation and bit 1 kept).
+ * No lost wake-up: a sleeper sleeps only on a word with bit 1 set, which it
+ * (or another sleeper) stored; the set() that follows changes the word and
+ * sees bit 1 in the value it replaced, so it wakes all. The generation has 30
+ * bits: a sleeper would have to miss exactly 2^30 set() calls to be fooled.
  */
 #include <limits.h>
 
 #include "weft/sync.h"
 
 #include "internal/atomics.h"
+
+#define EV_SET 1u
+#define EV_SLEEPERS 2u
+#define EV_GEN_ONE 4u
 
 void weft_event_init(weft_event *e)
 {
@@ -24,23 +33,29 @@ void weft_event_init(weft_event *e)
 
 void weft_event_set(weft_event *e)
 {
-    /* release: publishes what the setter did before set() to the acquire
-     * loads in weft_event_wait / weft_event_is_set. */
-    uint32_t old = atomic_exchange_explicit(&e->state, 1, memory_order_release);
-    if (old == 2)
+    uint32_t old = atomic_load_explicit(&e->state, memory_order_relaxed);
+    uint32_t next;
+    do {
+        if (old & EV_SET)
+            return;
+        next = ((old & ~(EV_SET | EV_SLEEPERS)) + EV_GEN_ONE) | EV_SET;
+        /* release: publishes what the setter did before set() to the acquire
+         * loads in weft_event_wait / weft_event_is_set. */
+    } while (!atomic_compare_exchange_weak_explicit(&e->state, &old, next, memory_order_release,
+                                                    memory_order_relaxed));
+    if (old & EV_SLEEPERS)
         weft__futex_wake(&e->state, INT32_MAX);
 }
 
 void weft_event_clear(weft_event *e)
 {
-    uint32_t one = 1;
-    atomic_compare_exchange_strong_explicit(&e->state, &one, 0, memory_order_relaxed, memory_order_relaxed);
+    atomic_fetch_and_explicit(&e->state, ~EV_SET, memory_order_relaxed);
 }
 
 bool weft_event_is_set(const weft_event *e)
 {
-    /* acquire: pairs with the release exchange in weft_event_set. */
-    return atomic_load_explicit(&((weft_event *)e)->state, memory_order_acquire) == 1;
+    /* acquire: pairs with the release CAS in weft_event_set. */
+    return (atomic_load_explicit(&((weft_event *)e)->state, memory_order_acquire) & EV_SET) != 0;
 }
 
 int weft_event_wait(weft_event *e, double timeout)
@@ -48,18 +63,22 @@ int weft_event_wait(weft_event *e, double timeout)
     weft__deadline d;
     if (weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
+    /* acquire: pairs with the release CAS in weft_event_set. */
+    uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);
+    const uint32_t gen = s & ~(EV_SET | EV_SLEEPERS);
     for (;;) {
-        /* acquire: pairs with the release exchange in weft_event_set. */
-        uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);
-        if (s == 1)
+        if ((s & EV_SET) || (s & ~(EV_SET | EV_SLEEPERS)) != gen)
             return 0;
         if (d.expired)
             return ETIMEDOUT;
-        if (s == 0 && !atomic_compare_exchange_strong_explicit(&e->state, &s, 2, memory_order_relaxed,
-                                                               memory_order_relaxed))
-            continue; /* changed under us: look again */
-        if (weft__futex_wait(&e->state, 2, &d) == ETIMEDOUT)
-            /* acquire: as above; a set racing with the deadline still counts. */
-            return atomic_load_explicit(&e->state, memory_order_acquire) == 1 ? 0 : ETIMEDOUT;
+        if (!(s & EV_SLEEPERS) && !atomic_compare_exchange_strong_explicit(&e->state, &s, s | EV_SLEEPERS,
+                                                                            memory_order_relaxed,
+                                                                            memory_order_relaxed))
+            continue; /* changed under us: look again (s was reloaded) */
+        int rc = weft__futex_wait(&e->state, s | EV_SLEEPERS, &d);
+        /* acquire: as above; a set racing with the deadline still counts. */
+        s = atomic_load_explicit(&e->state, memory_order_acquire);
+        if (rc == ETIMEDOUT)
+            return ((s & EV_SET) || (s & ~(EV_SET | EV_SLEEPERS)) != gen) ? 0 : ETIMEDOUT;
     }
 }
