@@ -112,7 +112,8 @@ WEFT_API void weft_future_release(weft_future *f);
  *   release its own references meanwhile. 0, EINVAL (it NULL; fs NULL with
  *   n > 0; a NULL entry; timeout NaN) or ENOMEM (*it untouched).
  * next: yields each future once, in the order they completed; those already
- *   done at begin come first, in fs order. Futures that are done are yielded
+ *   done at begin come in fs order (a future that completes while begin is
+ *   still running may come before some of them). Futures that are done are yielded
  *   even after the deadline. 0 with *f set (a pointer from fs, valid at least
  *   until end), ENOENT once all were yielded, ETIMEDOUT when none is ready and
  *   the deadline has passed (later calls never block again but still yield

@@ -3,7 +3,7 @@
  *
  * Design note. Two counters: waiters (threads announced and not yet
  * signalled) and tokens (signals sent and not yet taken; the futex word).
- *   prepare:  waiters += 1 (seq_cst).
+ *   prepare:  waiters += 1, then a seq_cst fence.
  *   notify:   seq_cst fence; while waiters > 0, CAS waiters -= 1 and then
  *             tokens += 1 and futex_wake(tokens, 1): one signal per
  *             announced thread, at most n of them.
@@ -19,9 +19,12 @@
  * the spin in take_token_soon is bounded by a notifier's two instructions.
  * Signals are not addressed: any announced thread may take any token. All
  * threads of one lot wait for the same kind of event, so that is harmless.
- * No lost wake-up: the waiter does [RMW waiters ; re-check], the notifier
- * [change ; fence ; load waiters]; with seq_cst on both sides one of them sees
- * the other (no store buffering): either the re-check succeeds, or the
+ * No lost wake-up: the waiter does [RMW waiters ; fence ; re-check], the
+ * notifier [change ; fence ; load waiters]; the two seq_cst fences are ordered
+ * in S and the later one makes its thread's load see the other's write (no
+ * store buffering; a seq_cst RMW alone would not do, because the re-checks
+ * are acquire or relaxed loads: see sync/eventcount.c): either the re-check
+ * succeeds, or the
  * notifier sees the announcement and posts a token, and futex_wait never
  * sleeps while a token is posted (the kernel compares the word under its
  * bucket lock, so a post before the sleep makes the sleep return at once and
@@ -42,10 +45,11 @@ void weft__lot_init(weft__lot *lot)
 
 void weft__lot_prepare(weft__lot *lot)
 {
-    /* seq_cst: the waiter half of the store-buffering pair: the announcement
-     * is ordered before the caller's re-check; pairs with the fence in
-     * weft__lot_notify. */
-    atomic_fetch_add_explicit(&lot->waiters, 1, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&lot->waiters, 1, memory_order_relaxed);
+    /* seq_cst fence: the waiter half of the store-buffering pair: orders the
+     * announcement above before the caller's re-check; pairs with the fence
+     * in weft__lot_notify. */
+    atomic_thread_fence(memory_order_seq_cst);
 }
 
 static bool try_take_token(weft__lot *lot)

@@ -24,8 +24,9 @@
  * fence and a load when nobody sleeps: no RMW on waiter state, no syscall.
  * Slow path: a bounded spin of attempts, then the parking protocol
  * (prepare; attempt again; wait), which loses no wake-up because the waiter's
- * prepare (a seq_cst RMW) comes before its re-attempt and the notifier's
- * fence comes after the change that made the attempt possible (parking.c).
+ * prepare (an RMW and a seq_cst fence) comes before its re-attempt and the
+ * notifier's fence comes after the change that made the attempt possible
+ * (parking.c).
  * The lots are counted (notify(1) signals one announced thread and counts
  * it off), not the eventcount (sync/eventcount.h), whose notify keeps waking
  * (a syscall each time) until the woken thread has run: a queue notifies on

@@ -71,9 +71,13 @@ int weft_event_wait(weft_event *e, double timeout)
             return 0;
         if (d.expired)
             return ETIMEDOUT;
+        /* acquire (needed on failure; C11 forbids a failure order stronger
+         * than success): the value reloaded into s may show a set() that we
+         * return on at the top of the loop; pairs with the release CAS in
+         * weft_event_set, like the loads below. */
         if (!(s & EV_SLEEPERS) && !atomic_compare_exchange_strong_explicit(&e->state, &s, s | EV_SLEEPERS,
-                                                                            memory_order_relaxed,
-                                                                            memory_order_relaxed))
+                                                                            memory_order_acquire,
+                                                                            memory_order_acquire))
             continue; /* changed under us: look again (s was reloaded) */
         int rc = weft__futex_wait(&e->state, s | EV_SLEEPERS, &d);
         /* acquire: as above; a set racing with the deadline still counts. */

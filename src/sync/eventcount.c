@@ -4,17 +4,24 @@
  * Design note. One 64-bit word: waiter count in the low half, epoch in the
  * high half. The high half doubles as a 32-bit futex word (its address is
  * computed for the machine's byte order).
- *   prepare: fetch_add(1) on the waiter count (seq_cst), returning the epoch.
+ *   prepare: fetch_add(1) on the waiter count, then a seq_cst fence;
+ *            returns the epoch.
  *   notify:  seq_cst fence, load; if the waiter count is non-zero, add
  *            1 << 32 (new epoch) and futex_wake(n).
  *   wait:    futex_wait on the epoch while it still equals the key, then
  *            subtract 1 from the waiter count.
- * Why no wake-up is lost: the waiter does [RMW waiters++ ; load C], the
- * notifier does [store C ; fence ; load waiters]. Under seq_cst at least one of
- * the two loads sees the other's write (store-buffering is forbidden): either
- * the waiter sees C and cancels, or the notifier sees a waiter and bumps the
- * epoch, after which the waiter's futex_wait(key) returns at once because the
- * epoch no longer equals key. The epoch wraps after 2^32 notifies; a waiter
+ * Why no wake-up is lost: the waiter does [RMW waiters++ ; fence ; load C],
+ * the notifier does [store C ; fence ; load waiters]. The two seq_cst fences
+ * are ordered in S, and whichever comes second makes its thread's load see
+ * the other thread's write (C11 7.17.3p11; store buffering is forbidden):
+ * either the waiter sees C and cancels, or the notifier sees a waiter and
+ * bumps the epoch, after which the waiter's futex_wait(key) returns at once
+ * because the epoch no longer equals key. The waiter needs a fence of its own:
+ * a seq_cst RMW followed by the caller's acquire or relaxed load of C gives no
+ * such guarantee (p10 covers only a seq_cst load of C; on POWER, and on ARM
+ * with a relaxed re-check, the load may be satisfied before the RMW's store
+ * is visible), and callers re-check C with whatever order their structure
+ * uses. The epoch wraps after 2^32 notifies; a waiter
  * would have to sleep through exactly 2^32 of them to be fooled (ABA), which
  * we accept as folly does.
  */
@@ -46,10 +53,11 @@ void weft__ec_init(weft__eventcount *ec)
 
 uint32_t weft__ec_prepare(weft__eventcount *ec)
 {
-    /* seq_cst: the waiter-side half of the store-buffering pair; ordered
-     * before the caller's re-check of its condition, pairs with the fence in
-     * weft__ec_notify. */
-    uint64_t prev = atomic_fetch_add_explicit(&ec->state, EC_WAITER, memory_order_seq_cst);
+    uint64_t prev = atomic_fetch_add_explicit(&ec->state, EC_WAITER, memory_order_relaxed);
+    /* seq_cst fence: the waiter-side half of the store-buffering pair: orders
+     * the announcement above before the caller's re-check of its condition;
+     * pairs with the fence in weft__ec_notify. */
+    atomic_thread_fence(memory_order_seq_cst);
     return (uint32_t)(prev >> EC_EPOCH_SHIFT);
 }
 
