@@ -28,7 +28,8 @@
  * tasks that T itself spawned, directly or through tasks it helped run: those
  * still on its worker's own deque above the mark taken when T started. It
  * never takes work from the injector or from other workers' deques while it
- * waits. Work T waits for that another worker took is awaited by sleeping.
+ * waits. Work T waits for that another worker took is awaited by sleeping
+ * until its completion wakes T's worker (no polling, no added latency).
  * Consequences:
  *   - A task that spawns (group run, submit from inside the task, map, loop)
  *     and then waits for what it spawned never deadlocks, whatever the pool

@@ -18,8 +18,11 @@
  *
  * Completion with LINKED set happens under the list lock: the final CAS, then
  * detaching both lists, then firing the completion hooks (still under the
- * lock), unlock, futex_wake if WAITERS was seen, and finally the user
- * callbacks in registration order, outside the lock (they may re-enter).
+ * lock), unlock, futex_wake if WAITERS was seen, a wake-up for pool workers
+ * parked in weft__sched_help_until (an as_completed consumer on a worker
+ * waits there: the hooks just made its predicate true; sched/help.h), and
+ * finally the user callbacks in registration order, outside the lock (they
+ * may re-enter).
  * Why every callback runs exactly once: add_done_callback links its node under
  * the lock only after seeing a non-final phase under that lock; a completer
  * either completed before (then the adder sees the final phase and runs the
@@ -34,8 +37,10 @@
  * waiter's CAS fails and it re-reads a final phase); the kernel re-checks the
  * value under its bucket lock before sleeping.
  *
- * Reference counting follows the usual pattern: relaxed increments; a release
- * decrement, and an acquire fence before freeing by whoever reaches zero.
+ * Reference counting: relaxed increments; acq_rel decrements, so that the
+ * thread that reaches zero sees every other owner's last use before it frees
+ * (an acq_rel RMW rather than the usual release decrement + acquire fence,
+ * because ThreadSanitizer does not model fences).
  */
 #include "pool/future_impl.h"
 
@@ -213,6 +218,9 @@ static bool complete(weft_future *f, uint32_t from, uint32_t to)
 
     if (s & WAITERS)
         weft__futex_wake(&f->state, INT32_MAX);
+    /* A hook's fire made some waiter's predicate true (as_completed); that
+     * waiter may be a pool worker parked in weft__sched_help_until. */
+    weft__sched_wake_helpers();
     while (c != NULL) {
         callback *next = c->next;
         c->cb(f, c->ctx);
@@ -348,25 +356,37 @@ static bool future_done_pred(void *ctx)
     return weft_future_done(ctx);
 }
 
-/* Wait until f is final. 0 or ETIMEDOUT. Only the phase matters here:
- * callers read the outcome through outcome(), whose acquire load pairs with
- * the completer's release CAS, so the loads here may be relaxed. */
-static int wait_final(weft_future *f, const weft__deadline *d)
+/* Sleeps on `state` until f may be final or d passes: 0 or ETIMEDOUT. Sets
+ * WAITERS first and sleeps on the value it wrote (no lost wake-up: design
+ * note). Only the phase matters here: callers read the outcome through
+ * outcome(), whose acquire load pairs with the completer's release CAS, so
+ * the loads here may be relaxed. */
+static int block_final(void *ctx, const weft__deadline *d)
 {
+    weft_future *f = ctx;
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
-    if (is_final(s))
-        return 0;
-    if (d->expired)
-        return ETIMEDOUT;
-    if (weft__sched_in_worker())
-        return weft__sched_help_until(future_done_pred, f, d);
     while (!is_final(s)) {
         if (!(s & WAITERS) && !atomic_compare_exchange_weak_explicit(
                                   &f->state, &s, s | WAITERS, memory_order_relaxed, memory_order_relaxed))
             continue;
-        if (weft__futex_wait(&f->state, s | WAITERS, d) == ETIMEDOUT)
+        return weft__futex_wait(&f->state, s | WAITERS, d);
+    }
+    return 0;
+}
+
+/* Wait until f is final. 0 or ETIMEDOUT. A pool worker helps meanwhile and
+ * sleeps in block_final when it has nothing of its own to run. */
+static int wait_final(weft_future *f, const weft__deadline *d)
+{
+    if (is_final(atomic_load_explicit(&f->state, memory_order_relaxed)))
+        return 0;
+    if (d->expired)
+        return ETIMEDOUT;
+    if (weft__sched_in_worker())
+        return weft__sched_help_until_block(future_done_pred, block_final, f, d);
+    while (!is_final(atomic_load_explicit(&f->state, memory_order_relaxed))) {
+        if (block_final(f, d) == ETIMEDOUT)
             return is_final(atomic_load_explicit(&f->state, memory_order_relaxed)) ? 0 : ETIMEDOUT;
-        s = atomic_load_explicit(&f->state, memory_order_relaxed);
     }
     return 0;
 }

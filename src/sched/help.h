@@ -15,8 +15,23 @@ bool weft__sched_in_worker(void);
  * to the pool's helping rule, documented in src/sched/) until done(ctx)
  * returns true (0) or the deadline passes (ETIMEDOUT; NULL = forever). done is
  * polled between tasks and must be cheap and thread-safe. With nothing to run
- * it waits without burning a core, re-polling done. Never returns 0 unless
- * done(ctx) was true. */
+ * it parks (no CPU) on an eventcount shared by all such helpers, re-polling
+ * done when woken. Protocol: whatever makes done(ctx) true must then call
+ * weft__sched_wake_helpers(); the completion of a future with a completion
+ * hook linked does (future.c), which covers as_completed and weft_wait. Never
+ * returns 0 unless done(ctx) was true. */
 int weft__sched_help_until(bool (*done)(void *ctx), void *ctx, const weft__deadline *d);
+
+/* The same, for a predicate with a wake-up of its own: instead of parking on
+ * the shared eventcount it calls block(ctx, d), which sleeps until done(ctx)
+ * may have turned true or d passes (0, or ETIMEDOUT), e.g. a futex wait on
+ * the word that done reads. */
+int weft__sched_help_until_block(bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d),
+                                 void *ctx, const weft__deadline *d);
+
+/* Wakes every helper parked in weft__sched_help_until so that it re-polls its
+ * predicate. Any thread. A seq_cst fence and a load when none is parked (no
+ * RMW, no system call). */
+void weft__sched_wake_helpers(void);
 
 #endif /* WEFT_SCHED_HELP_H */

@@ -24,6 +24,7 @@
 #ifndef WEFT_SCHED_SCHED_H
 #define WEFT_SCHED_SCHED_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,7 +64,8 @@ typedef struct weft__worker {
     uint64_t rng; /* xorshift state, victim selection */
     weft__task *free_list;
     size_t nfree;
-    unsigned tick; /* tasks run since the injector was last looked at */
+    unsigned tick;   /* tasks run since the injector was last looked at */
+    unsigned helped; /* tasks helped since the last quiescent state */
     unsigned index;
     bool online; /* registered with liburcu-qsbr and online (stealing) */
     WEFT_CACHE_ALIGNED weft__wstats stats;
@@ -113,8 +115,13 @@ struct weft__sched {
     } outside_spawned[WEFT__STRIPES];
 };
 
-/* The worker the calling thread is, of any pool, or NULL. */
-extern _Thread_local weft__worker *weft__tls_worker;
+/* The worker the calling thread is, of any pool, or NULL. Read on every
+ * spawn and join, so it uses the initial-exec TLS model: two loads (the GOT
+ * slot, then %fs-relative) instead of a __tls_get_addr call per access in the
+ * PIC objects the library is built from. The cost is 8 bytes of the static
+ * TLS surplus that glibc reserves for dlopen'ed libraries (jemalloc does the
+ * same; dlopen of libweft.so was checked). */
+extern _Thread_local weft__worker *weft__tls_worker __attribute__((tls_model("initial-exec")));
 
 /* nworkers >= 1. 0, ENOMEM. */
 int weft__sched_init(weft__sched *s, size_t nworkers, weft_sched_kind kind);
@@ -132,6 +139,9 @@ void weft__sched_worker_leave(weft__sched *s);
 /* Task records. alloc returns NULL on ENOMEM. free takes any record. */
 weft__task *weft__task_alloc(weft__sched *s);
 void weft__task_free(weft__sched *s, weft__task *t);
+/* The shared halves, once a worker's free list is empty (alloc) or full (free). */
+weft__task *weft__task_alloc_shared(weft__sched *s);
+void weft__task_free_shared(weft__sched *s, weft__task *t);
 
 /* Queue t: on the calling worker's own deque (stealing) or the FIFO (mutex)
  * when the caller is a worker of s, else through the injector. 0; ESHUTDOWN
@@ -151,8 +161,9 @@ void weft__sched_break(weft__sched *s);
  * that the running task spawned (the helping rule, pool.h) while it waits;
  * when there is none it calls block(ctx, d), offline for liburcu, which
  * should sleep until done(ctx) may have turned true or the deadline passes;
- * block NULL naps with a capped exponential backoff (for predicates nobody
- * signals). Outside a worker block is required. d NULL = forever.
+ * block NULL parks on the helpers' eventcount, which the thread that makes
+ * done(ctx) true must notify (weft__sched_wake_helpers, help.h). d NULL =
+ * forever.
  * 0 once done(ctx) was seen true; ETIMEDOUT once d passed first. */
 int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d), void *ctx,
                      const weft__deadline *d);
@@ -173,7 +184,6 @@ static inline void weft__stat_inc(_Atomic uint64_t *c)
 }
 
 /* Shared helpers of the two schedulers (sched/worker.c). */
-void weft__sched_run_task(weft__worker *w, weft__task *t, bool helped);
 void weft__sched_count_outside_spawn(weft__sched *s);
 /* Drops a list (through next) of dequeued cancellable tasks with ECANCELED,
  * in the calling thread (the shutdown drain). */
@@ -186,5 +196,110 @@ int weft__fifo_spawn(weft__sched *s, weft__task *t, weft__worker *w);
 weft__task *weft__fifo_next(weft__worker *w);
 weft__task *weft__fifo_help_pop(weft__worker *w);
 void weft__fifo_close(weft__sched *s, bool cancel);
+
+/* Out-of-line halves of the inline paths below (sched/worker.c). */
+void weft__sched_wake_after_spawn(weft__sched *s);
+void weft__sched_quiescent(weft__worker *w);
+
+/* ---- the fork-join fast path ----------------------------------------------
+ * Inline, for the pool's files: a spawn from a task and the join that pops it
+ * back are the hot path of every recursive program (one task per call), so
+ * they look up nothing (the caller passes its worker) and call out only to
+ * the deque and the task. Calling thread = w's thread throughout. */
+
+static inline weft__task *weft__worker_task_alloc(weft__worker *w)
+{
+    weft__task *t = w->free_list;
+    if (WEFT_LIKELY(t != NULL)) {
+        w->free_list = t->next;
+        w->nfree--;
+        return t;
+    }
+    return weft__task_alloc_shared(w->s);
+}
+
+static inline void weft__worker_task_free(weft__worker *w, weft__task *t)
+{
+    if (WEFT_LIKELY(w->nfree < WEFT__FREE_LIST_MAX)) {
+        t->next = w->free_list;
+        w->free_list = t;
+        w->nfree++;
+        return;
+    }
+    weft__task_free_shared(w->s, t);
+}
+
+/* weft__sched_spawn for a caller that is worker w of the scheduler. */
+static inline int weft__worker_spawn(weft__worker *w, weft__task *t)
+{
+    weft__sched *s = w->s;
+    if (WEFT_UNLIKELY(s->kind == WEFT_SCHED_MUTEX))
+        return weft__fifo_spawn(s, t, w);
+    if (WEFT_UNLIKELY(weft__deque_push(&w->dq, t) != 0))
+        return ENOMEM;
+    w->depth++;
+    weft__stat_inc(&w->stats.spawned);
+    /* The unfenced wake-up of worker.c's design note; a lone worker has
+     * nobody to wake. */
+    if (s->nworkers > 1 && atomic_load_explicit(&s->nsearching, memory_order_relaxed) == 0)
+        weft__sched_wake_after_spawn(s);
+    return 0;
+}
+
+/* Runs a dequeued task on w: applies the pool's drop flags, keeps the
+ * helping mark and frame of the task around the call, and frees the record
+ * afterwards. (Not a copy and an early free: the record was usually written
+ * moments ago with 8-byte stores, and copying it with wide loads stalls on
+ * store forwarding; the fork-join join path, group.c, reads its fields into
+ * registers and frees first, so a task that spawns reuses its record.) */
+static inline void weft__sched_run_task(weft__worker *w, weft__task *t, bool helped)
+{
+    weft__sched *s = w->s;
+    int how = WEFT__TASK_RUN;
+    if (WEFT_UNLIKELY(atomic_load_explicit(&s->broken, memory_order_relaxed)))
+        how = EPIPE;
+    else if (WEFT_UNLIKELY((t->tag & WEFT__TASK_CANCELLABLE) &&
+                           atomic_load_explicit(&s->cancelling, memory_order_relaxed)))
+        how = ECANCELED;
+    uint64_t saved_mark = w->mark, saved_frame = w->frame;
+    w->mark = w->depth;
+    w->frame = ++w->seq;
+    bool ran = t->exec(t, how);
+    weft__worker_task_free(w, t);
+    w->mark = saved_mark;
+    w->frame = saved_frame;
+    if (WEFT_LIKELY(ran)) {
+        weft__stat_inc(&w->stats.run);
+        if (helped)
+            weft__stat_inc(&w->stats.helped);
+    } else {
+        weft__stat_inc(&w->stats.cancelled);
+    }
+}
+
+/* A task the running task of w may help with (the helping rule: stealing,
+ * above its mark on w's own deque; mutex, tagged with its frame), or NULL. */
+static inline weft__task *weft__sched_help_pop(weft__worker *w)
+{
+    if (WEFT_UNLIKELY(w->s->kind == WEFT_SCHED_MUTEX))
+        return weft__fifo_help_pop(w);
+    if (w->depth <= w->mark)
+        return NULL;
+    weft__task *t = weft__deque_pop(&w->dq);
+    if (WEFT_LIKELY(t != NULL))
+        w->depth--;
+    return t;
+}
+
+/* Runs t, popped by weft__sched_help_pop, as a helped task. A quiescent
+ * state every 64 helped tasks, not after each: nested helping holds no
+ * buffer pointer either way, and grace periods only need to end eventually
+ * (they free retired deque buffers), not after every task. */
+static inline void weft__sched_run_helped(weft__worker *w, weft__task *t)
+{
+    weft__sched_run_task(w, t, true);
+    if (WEFT_UNLIKELY((++w->helped & 63) == 0))
+        weft__sched_quiescent(w);
+}
 
 #endif /* WEFT_SCHED_SCHED_H */

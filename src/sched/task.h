@@ -7,9 +7,10 @@
  * is its own allocation.
  *
  * A record is owned by exactly one party at a time: its creator until the
- * spawn succeeds, then the queue, then the thread that dequeued it. The
- * scheduler copies the record and frees it before calling exec on the copy,
- * so a task that spawns reuses its own record at once (fork-join fast path).
+ * spawn succeeds, then the queue, then the thread that dequeued it, which
+ * frees it once exec returned (weft__sched_run_task) or, on the fork-join
+ * join path, as soon as it has read the fields (group.c), so that a task that
+ * spawns reuses its own record at once. exec must not keep the pointer.
  */
 #ifndef WEFT_SCHED_TASK_H
 #define WEFT_SCHED_TASK_H
@@ -33,7 +34,7 @@ typedef struct weft__task weft__task;
  * WEFT__TASK_CANCELLABLE get it) or EPIPE (the pool is broken). exec returns
  * whether the user's function ran (for the statistics). */
 #define WEFT__TASK_RUN 0
-typedef bool (*weft__task_exec)(const weft__task *copy, int how);
+typedef bool (*weft__task_exec)(const weft__task *t, int how);
 
 /* tag: bit 63 marks a task that shutdown(cancel_futures) may drop (a
  * submission); the mutex scheduler keeps the spawning worker (index + 1, 16

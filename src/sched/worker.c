@@ -66,26 +66,46 @@
  * successful pops, so it is the logical index just above the newest item:
  * thieves only ever remove the oldest items, hence while depth > mark the
  * item a pop returns, if any, was pushed after the mark. Waiting tasks block
- * (block callback, or naps) once nothing is left above the mark: nothing new
- * can appear there, since only the owner pushes.
+ * once nothing is left above the mark: nothing new can appear there, since
+ * only the owner pushes, so the only event worth waking for is the awaited
+ * thing's completion, which another worker brings about.
+ *
+ * Blocking waits (a real wake-up, no polling). A waiter with a word of its
+ * own sleeps on it through its block callback: a group on its counter (futex,
+ * WAITERS bit: group.c), weft_pool_map on its job's eventcount (map.c), a
+ * future on its state word (futex, WAITERS bit: future.c). A predicate
+ * without one (weft__sched_help_until: an as_completed iterator on a worker)
+ * parks on the process-wide eventcount `helpers`:
+ *     waiter:    key = ec_prepare(helpers); if done(): ec_cancel; else ec_wait(key)
+ *     completer: make done() true; ec_notify(helpers, all)
+ * The completer is future.c's completion with a hook linked (the hooks are
+ * what make as_completed's predicate true). The eventcount's store-buffering
+ * argument (eventcount.c) rules out the lost wake-up: either the re-check
+ * sees done() or the notify sees the waiter and bumps the epoch, so ec_wait
+ * returns. A notify with nobody parked is a fence and a load: no RMW, no
+ * system call. Helpers of every pool share it because the completer cannot
+ * tell who waits; a notify wakes them all and each re-checks its own
+ * predicate (helpers parked there are rare: only waits on work that other
+ * workers run, and only after HELP_SPINS polls).
  *
  * QSBR (liburcu, for the deque's retired buffers): workers register, stay
  * offline except inside worker_run, report a quiescent state after every
- * task (no buffer pointer survives a deque call), and go offline around
- * every blocking wait.
+ * task the worker loop runs and after every 64th helped task (no buffer
+ * pointer survives a deque call, so any point between tasks will do; grace
+ * periods only need to end, not to end soon), and go offline around every
+ * blocking wait.
  */
 #include "sched/sched.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <urcu/urcu-qsbr.h>
 
 #include "sched/help.h"
 
-_Thread_local weft__worker *weft__tls_worker;
+_Thread_local weft__worker *weft__tls_worker __attribute__((tls_model("initial-exec")));
 
 #if defined(__SANITIZE_THREAD__)
 #define WORKER_TSAN 1
@@ -116,9 +136,6 @@ enum {
     DEQUE_INITIAL = 256,
     SPARE_RING = 1024,
 };
-
-#define NAP_MIN_NS 20000L    /* first nap of a waiter nobody signals */
-#define NAP_MAX_NS 1000000L /* and the cap of its exponential backoff */
 
 static_assert(INJECTOR_EVERY > 1, "the injector is checked every INJECTOR_EVERY tasks");
 
@@ -152,32 +169,35 @@ static void qsbr_quiescent(weft__worker *w)
 
 /* ---- task records ---------------------------------------------------------- */
 
-weft__task *weft__task_alloc(weft__sched *s)
+weft__task *weft__task_alloc_shared(weft__sched *s)
 {
-    weft__worker *w = weft__tls_worker;
-    if (WEFT_LIKELY(w != NULL && w->free_list != NULL)) {
-        weft__task *t = w->free_list;
-        w->free_list = t->next;
-        w->nfree--;
-        return t;
-    }
     void *item;
     if (weft__ring_pop(&s->spare, &item) == 0)
         return item;
     return aligned_alloc(WEFT_CACHELINE, WEFT_CACHELINE);
 }
 
+void weft__task_free_shared(weft__sched *s, weft__task *t)
+{
+    if (weft__ring_push(&s->spare, t) != 0)
+        free(t);
+}
+
+/* Any worker's free list will do, of this pool or another: records are
+ * interchangeable (task.h). */
+weft__task *weft__task_alloc(weft__sched *s)
+{
+    weft__worker *w = weft__tls_worker;
+    return w != NULL ? weft__worker_task_alloc(w) : weft__task_alloc_shared(s);
+}
+
 void weft__task_free(weft__sched *s, weft__task *t)
 {
     weft__worker *w = weft__tls_worker;
-    if (WEFT_LIKELY(w != NULL && w->nfree < WEFT__FREE_LIST_MAX)) {
-        t->next = w->free_list;
-        w->free_list = t;
-        w->nfree++;
-        return;
-    }
-    if (weft__ring_push(&s->spare, t) != 0)
-        free(t);
+    if (w != NULL)
+        weft__worker_task_free(w, t);
+    else
+        weft__task_free_shared(s, t);
 }
 
 /* ---- init / deinit ------------------------------------------------------- */
@@ -262,34 +282,6 @@ void weft__sched_deinit(weft__sched *s)
     free(s->workers);
 }
 
-/* ---- running a task ------------------------------------------------------ */
-
-void weft__sched_run_task(weft__worker *w, weft__task *t, bool helped)
-{
-    weft__sched *s = w->s;
-    weft__task copy = *t;
-    weft__task_free(s, t);
-    int how = WEFT__TASK_RUN;
-    if (WEFT_UNLIKELY(atomic_load_explicit(&s->broken, memory_order_relaxed)))
-        how = EPIPE;
-    else if (WEFT_UNLIKELY((copy.tag & WEFT__TASK_CANCELLABLE) &&
-                           atomic_load_explicit(&s->cancelling, memory_order_relaxed)))
-        how = ECANCELED;
-    uint64_t saved_mark = w->mark, saved_frame = w->frame;
-    w->mark = w->depth;
-    w->frame = ++w->seq;
-    bool ran = copy.exec(&copy, how);
-    w->mark = saved_mark;
-    w->frame = saved_frame;
-    if (ran) {
-        weft__stat_inc(&w->stats.run);
-        if (helped)
-            weft__stat_inc(&w->stats.helped);
-    } else {
-        weft__stat_inc(&w->stats.cancelled);
-    }
-}
-
 void weft__sched_count_outside_spawn(weft__sched *s)
 {
     size_t stripe = (weft__self_token() >> 6) % WEFT__STRIPES;
@@ -309,21 +301,19 @@ static void wake_one_if_nobody_searches(weft__sched *s)
         weft__ec_notify(&s->idle, 1);
 }
 
+void weft__sched_wake_after_spawn(weft__sched *s)
+{
+    if (weft__ec_has_waiters(&s->idle))
+        weft__ec_notify(&s->idle, 1);
+}
+
 int weft__sched_spawn(weft__sched *s, weft__task *t)
 {
     weft__worker *w = weft__tls_worker;
+    if (WEFT_LIKELY(w != NULL && w->s == s))
+        return weft__worker_spawn(w, t);
     if (s->kind == WEFT_SCHED_MUTEX)
-        return weft__fifo_spawn(s, t, w != NULL && w->s == s ? w : NULL);
-    if (WEFT_LIKELY(w != NULL && w->s == s)) {
-        if (WEFT_UNLIKELY(weft__deque_push(&w->dq, t) != 0))
-            return ENOMEM;
-        w->depth++;
-        weft__stat_inc(&w->stats.spawned);
-        if (WEFT_UNLIKELY(atomic_load_explicit(&s->nsearching, memory_order_relaxed) == 0 &&
-                          weft__ec_has_waiters(&s->idle)))
-            weft__ec_notify(&s->idle, 1);
-        return 0;
-    }
+        return weft__fifo_spawn(s, t, NULL);
     int rc = weft__injector_push(&s->inj, t);
     if (rc != 0)
         return rc;
@@ -595,57 +585,55 @@ void weft__sched_break(weft__sched *s)
 
 /* ---- waiting ------------------------------------------------------------- */
 
-static weft__task *help_pop(weft__worker *w)
+/* Where weft__sched_help_until parks (help.h). Its predicates turn true when a
+ * future completes, and the completer cannot tell which worker of which pool
+ * waits, so every such helper shares this one eventcount. */
+static weft__eventcount helpers = WEFT__EC_INIT;
+
+void weft__sched_wake_helpers(void)
 {
-    if (w->s->kind == WEFT_SCHED_MUTEX)
-        return weft__fifo_help_pop(w);
-    if (w->depth <= w->mark)
-        return NULL;
-    weft__task *t = weft__deque_pop(&w->dq);
-    if (t != NULL)
-        w->depth--;
-    return t;
+    weft__ec_notify(&helpers, INT32_MAX);
 }
 
-static int nap(long *ns, const weft__deadline *d)
+void weft__sched_quiescent(weft__worker *w)
 {
-    long len = *ns;
-    if (d != NULL && !d->forever) {
-        double left = weft__deadline_remaining(d);
-        if (left <= 0)
-            return ETIMEDOUT;
-        if (left * 1e9 < (double)len)
-            len = (long)(left * 1e9) + 1;
-    }
-    struct timespec ts = {0, len};
-    nanosleep(&ts, NULL);
-    if (*ns < NAP_MAX_NS)
-        *ns *= 2;
-    return 0;
+    qsbr_quiescent(w);
 }
 
 bool weft__sched_help_one(weft__worker *w)
 {
-    weft__task *t = help_pop(w);
+    weft__task *t = weft__sched_help_pop(w);
     if (t == NULL)
         return false;
-    weft__sched_run_task(w, t, true);
-    if (w->s->kind == WEFT_SCHED_STEALING)
-        qsbr_quiescent(w);
+    weft__sched_run_helped(w, t);
     return true;
+}
+
+/* Sleeps until done(ctx) may have turned true or d passes: block, or, for a
+ * predicate without one, the helpers eventcount (prepare, re-check, wait:
+ * the completer's "make it true; notify" cannot slip between, eventcount.c). */
+static int block_once(bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d), void *ctx,
+                      const weft__deadline *d)
+{
+    if (block != NULL)
+        return block(ctx, d);
+    uint32_t key = weft__ec_prepare(&helpers);
+    if (done(ctx)) {
+        weft__ec_cancel(&helpers);
+        return 0;
+    }
+    return weft__ec_wait(&helpers, key, d);
 }
 
 int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d), void *ctx,
                      const weft__deadline *d)
 {
     weft__worker *w = weft__tls_worker;
-    long nap_ns = NAP_MIN_NS;
     if (w == NULL) {
         for (;;) {
             if (done(ctx))
                 return 0;
-            int rc = block != NULL ? block(ctx, d) : nap(&nap_ns, d);
-            if (rc == ETIMEDOUT)
+            if (block_once(done, block, ctx, d) == ETIMEDOUT)
                 return done(ctx) ? 0 : ETIMEDOUT;
         }
     }
@@ -672,7 +660,7 @@ int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft
         bool was_online = false;
         if (stealing)
             qsbr_offline(w, &was_online);
-        int rc = block != NULL ? block(ctx, d) : nap(&nap_ns, d);
+        int rc = block_once(done, block, ctx, d);
         if (stealing)
             qsbr_online(w, was_online);
         if (rc == ETIMEDOUT)
@@ -690,6 +678,12 @@ bool weft__sched_in_worker(void)
 int weft__sched_help_until(bool (*done)(void *ctx), void *ctx, const weft__deadline *d)
 {
     return weft__sched_wait(done, NULL, ctx, d);
+}
+
+int weft__sched_help_until_block(bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d),
+                                 void *ctx, const weft__deadline *d)
+{
+    return weft__sched_wait(done, block, ctx, d);
 }
 
 /* ---- statistics ---------------------------------------------------------- */

@@ -644,6 +644,92 @@ Test(pool, as_completed_with_a_failing_task)
     }
 }
 
+/* ---- waits inside a task that must sleep ---------------------------------------
+ * A task waits for a future whose task another worker runs (submitted from
+ * outside, so the helping rule gives the waiter nothing to run): the wait must
+ * park and be woken by the completion. Each way of waiting is checked: a timed
+ * wait that expires first, then result, as_completed and weft_wait. A lost
+ * wake-up shows as ETIMEDOUT after the 30 s limit. */
+
+static _Atomic int slow_started;
+
+static int slow_value(void *arg, void **result)
+{
+    atomic_store(&slow_started, 1);
+    nap_ms(30);
+    *result = arg;
+    return 0;
+}
+
+typedef struct far_wait {
+    weft_future *f;
+    int how; /* 0 result, 1 as_completed, 2 weft_wait */
+} far_wait;
+
+static int wait_far(void *arg, void **result)
+{
+    far_wait *w = arg;
+    /* Usually expires first; on a loaded machine the slow task may be done. */
+    if (w->how == 0) {
+        int early = weft_future_result(w->f, 0.001, NULL);
+        if (early != ETIMEDOUT && !(early == 0 && weft_future_done(w->f)))
+            return EPROTO;
+    }
+    int rc;
+    void *r = NULL;
+    if (w->how == 0) {
+        rc = weft_future_result(w->f, POLL_LIMIT, &r);
+    } else if (w->how == 1) {
+        weft_as_completed *it;
+        weft_future *got = NULL;
+        if ((rc = weft_as_completed_begin(&it, &w->f, 1, POLL_LIMIT)) != 0)
+            return rc;
+        rc = weft_as_completed_next(it, &got);
+        weft_as_completed_end(it);
+        if (rc == 0 && got != w->f)
+            return EPROTO;
+        if (rc == 0)
+            rc = weft_future_result(w->f, 0, &r);
+    } else {
+        size_t ndone = 0;
+        rc = weft_wait(&w->f, 1, POLL_LIMIT, WEFT_ALL_COMPLETED, &ndone);
+        if (rc == 0 && ndone != 1)
+            return EPROTO;
+        if (rc == 0)
+            rc = weft_future_result(w->f, 0, &r);
+    }
+    *result = r;
+    return rc;
+}
+
+Test(pool, waits_in_a_task_for_another_workers_task_are_woken)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 2);
+        for (int how = 0; how < 3; how++) {
+            for (long i = 0; i < 4; i++) {
+                weft_future *slow, *waiter;
+                atomic_store(&slow_started, 0);
+                cr_assert_eq(weft_pool_submit(p, slow_value, (void *)(i + 10), &slow), 0);
+                double end = now_s() + POLL_LIMIT;
+                while (!atomic_load(&slow_started) && now_s() < end)
+                    nap_ms(1);
+                cr_assert(atomic_load(&slow_started), "the slow task never started");
+                far_wait w = {slow, how};
+                cr_assert_eq(weft_pool_submit(p, wait_far, &w, &waiter), 0);
+                void *r = NULL;
+                int rc = weft_future_result(waiter, 2 * POLL_LIMIT, &r);
+                cr_assert_eq(rc, 0, "wait %d inside a task returned %d", how, rc);
+                cr_assert_eq((long)r, i + 10);
+                weft_future_release(waiter);
+                weft_future_release(slow);
+            }
+        }
+        weft_pool_destroy(p);
+    }
+}
+
 /* ---- initializer ---------------------------------------------------------------- */
 
 static _Atomic int inits;
