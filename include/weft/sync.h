@@ -193,7 +193,8 @@ WEFT_API int weft_event_wait(weft_event *e, double timeout);
 /* ---- Barrier ------------------------------------------------------------
  * Python's threading.Barrier. wait returns each party's arrival index
  * (0 .. parties-1) in *index (may be NULL). The last party to arrive runs
- * action(action_ctx) before the others are released.
+ * action(action_ctx) before the others are released, holding the barrier's
+ * internal lock: the action must not call the barrier's own functions.
  * A wait that times out breaks the barrier: it returns ETIMEDOUT and the other
  * waiters EPIPE (BrokenBarrierError); later waits return EPIPE until reset.
  * abort() breaks it the same way; reset() releases current waiters with EPIPE
