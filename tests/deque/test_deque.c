@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <urcu/urcu-qsbr.h>
@@ -95,16 +96,48 @@ Test(deque, empty_returns_null)
     weft__deque_deinit(&dq);
 }
 
-Test(deque, push_rejects_null_and_retry_and_changes_nothing)
+#ifndef NDEBUG
+/* Items are non-NULL and not WEFT__DEQUE_RETRY: a precondition of push that
+ * its assert enforces in builds without NDEBUG (steal could not tell such an
+ * item from "empty" or "lost a race"). */
+Test(deque, push_asserts_null_is_not_an_item, .signal = SIGABRT)
 {
     weft__deque dq;
     cr_assert_eq(weft__deque_init(&dq, 2), 0);
-    cr_assert_eq(weft__deque_push(&dq, item(7)), 0);
-    cr_assert_eq(weft__deque_push(&dq, NULL), EINVAL);
-    cr_assert_eq(weft__deque_push(&dq, WEFT__DEQUE_RETRY), EINVAL);
-    cr_assert_eq(weft__deque_size(&dq), 1);
-    cr_assert_eq(weft__deque_pop(&dq), item(7));
+    (void)weft__deque_push(&dq, NULL);
+}
+
+Test(deque, push_asserts_retry_is_not_an_item, .signal = SIGABRT)
+{
+    weft__deque dq;
+    cr_assert_eq(weft__deque_init(&dq, 2), 0);
+    (void)weft__deque_push(&dq, WEFT__DEQUE_RETRY);
+}
+#endif
+
+Test(deque, stale_top_bound_is_refreshed_before_growing)
+{
+    /* Steals move top behind the owner's back; push's bound on top is then
+     * stale, and a push into a ring that is not really full must re-read top
+     * instead of growing (the owner's mask stays that of capacity 4). */
+    weft__deque dq;
+    cr_assert_eq(weft__deque_init(&dq, 4), 0);
+    for (size_t k = 0; k < 4; k++)
+        cr_assert_eq(weft__deque_push(&dq, item(k)), 0);
+    for (size_t k = 0; k < 4; k++)
+        cr_assert_eq(weft__deque_steal(&dq), item(k));
+    for (size_t k = 4; k < 8; k++)
+        cr_assert_eq(weft__deque_push(&dq, item(k)), 0);
+    cr_assert_eq(dq.mask, 3, "a push into a ring with room grew it");
+    cr_assert_eq(weft__deque_size(&dq), 4);
+    /* Now really full: the next push grows and keeps every item. */
+    cr_assert_eq(weft__deque_push(&dq, item(8)), 0);
+    cr_assert_eq(dq.mask, 7);
+    for (size_t k = 9; k-- > 5;)
+        cr_assert_eq(weft__deque_pop(&dq), item(k));
+    cr_assert_eq(weft__deque_steal(&dq), item(4));
     cr_assert_null(weft__deque_pop(&dq));
+    cr_assert_null(weft__deque_steal(&dq));
     weft__deque_deinit(&dq);
 }
 
@@ -250,5 +283,6 @@ Test(deque, ring_reuse_without_growth)
         cr_assert_eq(weft__deque_pop(&dq), item(b), "round %zu", round);
         cr_assert_eq(weft__deque_size(&dq), 0);
     }
+    cr_assert_eq(dq.mask, 1, "the ring grew although it never held more than 2 items");
     weft__deque_deinit(&dq);
 }
