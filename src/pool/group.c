@@ -58,7 +58,7 @@ void weft__group_done(weft_group *g)
 
 /* Counts t on g and queues it; w is the calling thread's worker when it is
  * one of g's pool, else NULL. On failure t is freed and the count undone. */
-static inline int count_and_spawn(weft_group *g, weft__task *t, weft__worker *w)
+static inline __attribute__((always_inline)) int count_and_spawn(weft_group *g, weft__task *t, weft__worker *w)
 {
     weft__sched *s = &g->pool->sched;
     uint32_t v = atomic_load_explicit(&g->pending, memory_order_relaxed);
@@ -142,12 +142,17 @@ static inline void run_group_helped(weft__worker *w, weft__task *t)
         weft__stat_inc(&w->stats.cancelled);
         return;
     }
-    uint64_t saved_mark = w->mark, saved_frame = w->frame;
+    uint64_t saved_mark = w->mark;
     w->mark = w->depth;
-    w->frame = ++w->seq;
-    fn(arg);
+    if (WEFT_UNLIKELY(w->s->kind == WEFT_SCHED_MUTEX)) {
+        uint64_t saved_frame = w->frame;
+        w->frame = ++w->seq;
+        fn(arg);
+        w->frame = saved_frame;
+    } else {
+        fn(arg);
+    }
     w->mark = saved_mark;
-    w->frame = saved_frame;
     weft__group_done(g);
     weft__stat_inc(&w->stats.run);
     weft__stat_inc(&w->stats.helped);
