@@ -35,7 +35,7 @@
 #include <errno.h>
 #include <limits.h>
 
-#define WAITERS 0x80000000u
+#define WAITERS    0x80000000u
 #define COUNT_MASK 0x7fffffffu
 
 static_assert((WAITERS & COUNT_MASK) == 0, "the waiter flag lies outside the count");
@@ -58,7 +58,8 @@ void weft__group_done(weft_group *g)
 
 /* Counts t on g and queues it; w is the calling thread's worker when it is
  * one of g's pool, else NULL. On failure t is freed and the count undone. */
-static inline __attribute__((always_inline)) int count_and_spawn(weft_group *g, weft__task *t, weft__worker *w)
+static inline __attribute__((always_inline)) int count_and_spawn(weft_group *g, weft__task *t,
+                                                                 weft__worker *w)
 {
     weft__sched *s = &g->pool->sched;
     uint32_t v = atomic_load_explicit(&g->pending, memory_order_relaxed);
@@ -173,8 +174,8 @@ static int group_block(void *ctx, const weft__deadline *d)
     weft_group *g = ctx;
     uint32_t v = atomic_load_explicit(&g->pending, memory_order_relaxed);
     while ((v & COUNT_MASK) != 0) {
-        if (!(v & WAITERS) && !atomic_compare_exchange_weak_explicit(&g->pending, &v, v | WAITERS,
-                                                                     memory_order_relaxed, memory_order_relaxed))
+        if (!(v & WAITERS) && !atomic_compare_exchange_weak_explicit(
+                                  &g->pending, &v, v | WAITERS, memory_order_relaxed, memory_order_relaxed))
             continue;
         return weft__futex_wait(&g->pending, v | WAITERS, d);
     }
