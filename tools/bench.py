@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Build and run weft's benchmark suite, then write the JSON and a Markdown report.
+
+    tools/bench.py                      # full suite: release build, sweep 1,2,4,8,16, 5 repetitions
+    tools/bench.py --smoke              # CI: tiny sizes, threads 1,2, one round each
+    tools/bench.py --max-threads 4      # a quicker sweep
+    tools/bench.py --filter 'lock|fib'  # only the cases whose name matches
+    tools/bench.py --bin-dir bundle/bin # run a bundle made by tools/bundle.sh (no build)
+    tools/bench.py --publish            # full suite, report spliced into docs/BENCHMARKS.md
+
+Every case runs in every executable that has it (bench_weft: weft, its mutex
+twin, pthreads, oneTBB, GLib, Concurrency Kit; bench_omp_gomp and
+bench_omp_llvm: OpenMP on libgomp and on LLVM's libomp). The results go to
+OUT/results.json (Google Benchmark's JSON, merged), OUT/REPORT.md (one table per
+case, ratios to the baseline and to the best peer) and OUT/plots/*.png.
+See docs/BENCHMARKS.md.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXECUTABLES = ["bench_weft", "bench_omp_gomp", "bench_omp_llvm"]
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def build(build_dir):
+    """Configures (once) and builds a release tree with the benchmarks on."""
+    # Reconfigure every time: bench/meson.build decides at configure time which
+    # cases and peers it can build.
+    setup = ["meson", "setup", build_dir, "--buildtype=release", "-Dbench=true", "-Dtests=false"]
+    if os.path.exists(os.path.join(build_dir, "build.ninja")):
+        setup.append("--reconfigure")
+    log(f"== configuring {build_dir} (release)")
+    subprocess.run(setup, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    # Only the benchmark executables (and what they link): the rest of the
+    # tree need not build for the suite to run.
+    listing = subprocess.run(["ninja", "-C", build_dir, "-t", "targets", "all"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout
+    targets = [f"bench/{e}" for e in EXECUTABLES if re.search(rf"^bench/{e}:", listing, re.M)]
+    log(f"== building {', '.join(targets)} in {build_dir}")
+    built = subprocess.run(["ninja", "-C", build_dir] + targets, cwd=ROOT, capture_output=True, text=True)
+    if built.returncode != 0:
+        sys.exit(built.stdout[-4000:] + built.stderr[-2000:] + "\nbuild failed")
+
+
+def lscpu():
+    """The lines of lscpu that describe the machine, for the report."""
+    keep = ["Model name", "CPU(s)", "Thread(s) per core", "Core(s) per socket", "Socket(s)", "NUMA node(s)",
+            "Hypervisor vendor", "L2 cache", "L3 cache"]
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    except OSError:
+        return {}
+    found = {}
+    for line in out.splitlines():
+        k, _, v = line.partition(":")
+        if k.strip() in keep and k.strip() not in found:
+            found[k.strip()] = v.strip()
+    return found
+
+
+def busy_fraction(interval=1.0):
+    """How busy the CPUs were over `interval` seconds (0..1), from /proc/stat; None if unreadable."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + (v[4] if len(v) > 4 else 0)
+    try:
+        t0, i0 = snap()
+        time.sleep(interval)
+        t1, i1 = snap()
+    except OSError:
+        return None
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_for_quiet(limit, threshold=0.15):
+    """On a shared machine: waits (at most `limit` s) until other work leaves the CPUs mostly idle.
+    Returns how busy they were when the run started."""
+    start = time.monotonic()
+    while True:
+        b = busy_fraction()
+        if b is None or b < threshold or time.monotonic() - start >= limit:
+            if b is not None and b >= threshold:
+                log(f"    !! CPUs still {b:.0%} busy with other work after {limit:.0f}s: running anyway")
+            return b
+        log(f"    .. CPUs {b:.0%} busy with other work: waiting")
+        time.sleep(4)
+
+
+def describe(exe):
+    out = subprocess.run([exe, "--wb_describe"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["cases"]
+
+
+def min_time_flag(exe, seconds):
+    """Google Benchmark 1.8 wants "0.05s"; Debian's 1.7.1 only takes a plain number."""
+    probe = subprocess.run([exe, "--benchmark_filter=^$", f"--benchmark_min_time={seconds}s"],
+                           capture_output=True, text=True)
+    if "expected to be a double" in probe.stdout + probe.stderr:
+        return f"--benchmark_min_time={seconds}"
+    return f"--benchmark_min_time={seconds}s"
+
+
+def run_case(exe, case, args, json_path, show):
+    """Runs one case of one executable; streams its result lines; returns the parsed JSON."""
+    cmd = [exe, f"--benchmark_filter=^{re.escape(case)}/", f"--benchmark_out={json_path}",
+           "--benchmark_out_format=json", "--benchmark_color=false"] + args
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tail = []
+    for line in proc.stdout:
+        line = line.rstrip()
+        tail = (tail + [line])[-20:]
+        if line.startswith(case + "/") and (show == "all" or not re.search(r"_(mean|stddev|cv)\b", line)):
+            log("    " + line)
+    rc = proc.wait()
+    if rc != 0:
+        log(f"    !! {os.path.basename(exe)} exited with status {rc} on {case}; its last lines:")
+        for line in tail:
+            log("    | " + line)
+        return None
+    with open(json_path) as f:
+        return json.load(f)
+
+
+def update(path, new, rerun):
+    """The results at `path` with the cases in `rerun` replaced by those of `new`."""
+    with open(path) as f:
+        old = json.load(f)
+    keep = [b for b in old["benchmarks"] if b.get("run_name", b["name"]).split("/")[0] not in rerun]
+    old["benchmarks"] = keep + new["benchmarks"]
+    metas = {c["name"]: c for c in new["cases"]}
+    old["cases"] = [metas.pop(c["name"], c) for c in old["cases"]] + list(metas.values())
+    old.setdefault("busy_before", {}).update(new["busy_before"])
+    old["executables"].update(new["executables"])
+    old["settings"]["command"] += f"; then {new['settings']['command']}"
+    return old
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, threads 1,2, one round, no repetitions")
+    ap.add_argument("--threads", help="the thread sweep, e.g. 1,2,4,8,16 (default; smoke: 1,2)")
+    ap.add_argument("--max-threads", type=int, help="drop sweep entries above this (env WB_MAX_THREADS too)")
+    ap.add_argument("--reps", type=int, default=5, help="repetitions per run; the report uses medians")
+    ap.add_argument("--min-time", type=float, default=0.05, help="seconds per repetition (at least one round)")
+    ap.add_argument("--filter", default="", help="regular expression on case names")
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--bin-dir", help="run the executables in this folder (a bundle); do not build")
+    ap.add_argument("--out", default=os.path.join(ROOT, ".bench-out"), help="results folder")
+    ap.add_argument("--no-build", action="store_true", help="use the build folder as it is")
+    ap.add_argument("--no-report", action="store_true", help="write the JSON only")
+    ap.add_argument("--quiet-wait", type=float, default=0, metavar="S",
+                    help="before each run wait up to S seconds for other work to leave the CPUs idle "
+                         "(for shared machines); how busy they were is recorded in the report")
+    ap.add_argument("--update", action="store_true",
+                    help="replace only the cases run now (see --filter) in OUT/results.json, keep the others")
+    ap.add_argument("--publish", action="store_true",
+                    help="also put the report into docs/BENCHMARKS.md and its plots into docs/bench/")
+    args = ap.parse_args()
+
+    if args.bin_dir:
+        bin_dir = os.path.abspath(args.bin_dir)
+    else:
+        if not args.no_build:
+            build(args.build_dir)
+        bin_dir = os.path.join(args.build_dir, "bench")
+    exes = [os.path.join(bin_dir, e) for e in EXECUTABLES if os.access(os.path.join(bin_dir, e), os.X_OK)]
+    if not exes:
+        sys.exit(f"no benchmark executables in {bin_dir}")
+    for e in EXECUTABLES:
+        if not os.access(os.path.join(bin_dir, e), os.X_OK):
+            log(f"-- {e} not built (its peer is missing): skipped")
+
+    wb_args = []
+    if args.smoke:
+        wb_args.append("--wb_smoke")
+    if args.threads:
+        wb_args.append(f"--wb_threads={args.threads}")
+    max_threads = args.max_threads or int(os.environ.get("WB_MAX_THREADS", "0") or 0)
+    if max_threads:
+        wb_args.append(f"--wb_max_threads={max_threads}")
+
+    cases = []  # (name, description, [executables])
+    seen = {}
+    for exe in exes:
+        for c in describe(exe):
+            if args.filter and not re.search(args.filter, c["name"]):
+                continue
+            if c["name"] not in seen:
+                seen[c["name"]] = {"meta": c, "exes": []}
+                cases.append(c["name"])
+            seen[c["name"]]["exes"].append(exe)
+            for i in c["impls"]:
+                if i not in seen[c["name"]]["meta"]["impls"]:
+                    seen[c["name"]]["meta"]["impls"].append(i)
+
+    os.makedirs(os.path.join(args.out, "json"), exist_ok=True)
+    runs = sum(len(seen[c]["exes"]) for c in cases)
+    log(f"== {len(cases)} cases, {runs} runs, results in {args.out}")
+    merged = {"context": None, "benchmarks": [], "cases": [seen[c]["meta"] for c in cases],
+              "settings": {"smoke": args.smoke, "reps": 1 if args.smoke else args.reps,
+                           "min_time": args.min_time, "threads": args.threads, "max_threads": max_threads,
+                           "command": " ".join(["tools/bench.py"] + sys.argv[1:])},
+              "executables": {}, "machine": lscpu(), "busy_before": {}}
+    start = time.monotonic()
+    k = 0
+    failures = 0
+    for case in cases:
+        for exe in seen[case]["exes"]:
+            k += 1
+            name = os.path.basename(exe)
+            gb_args = list(wb_args)
+            if not args.smoke:
+                gb_args += [min_time_flag(exe, args.min_time), f"--benchmark_repetitions={args.reps}",
+                            "--benchmark_display_aggregates_only=true"]
+            log(f"[{k:2d}/{runs}] {case} ({name})  t+{time.monotonic() - start:.0f}s")
+            if args.quiet_wait > 0:
+                busy = wait_for_quiet(args.quiet_wait)
+                if busy is not None:
+                    merged["busy_before"][f"{case}/{name}"] = round(busy, 3)
+            data = run_case(exe, case, gb_args, os.path.join(args.out, "json", f"{case}.{name}.json"),
+                            show="medians")
+            if data is None:
+                failures += 1
+                continue
+            if merged["context"] is None or name == "bench_weft":
+                merged["context"] = data["context"]
+            merged["executables"][name] = data["context"].get("executable")
+            for b in data["benchmarks"]:
+                b["executable"] = name
+                merged["benchmarks"].append(b)
+    # A weft contender that could not even be set up is a failure (a peer
+    # may legitimately decline, e.g. ck_ring on an over-subscribed machine).
+    for b in merged["benchmarks"]:
+        impl = b.get("run_name", b["name"]).split("/")[1]
+        if b.get("error_occurred") and impl.startswith("weft"):
+            log(f"!! {b['name']}: {b.get('error_message')}")
+            failures += 1
+    results = os.path.join(args.out, "results.json")
+    if args.update and os.path.exists(results):
+        merged = update(results, merged, cases)
+    with open(results, "w") as f:
+        json.dump(merged, f, indent=1)
+    log(f"== done in {time.monotonic() - start:.0f}s: {results}")
+
+    if not args.no_report:
+        report = os.path.join(args.out, "REPORT.md")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench_report.py"), results,
+                        "--out", report, "--plots", os.path.join(args.out, "plots")], check=True)
+        log(f"== report: {report}")
+        if args.publish:
+            subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench_report.py"), results,
+                            "--plots", os.path.join(ROOT, "docs", "bench"),
+                            "--splice", os.path.join(ROOT, "docs", "BENCHMARKS.md")], check=True)
+            log("== published into docs/BENCHMARKS.md and docs/bench/")
+    if failures:
+        sys.exit(f"{failures} run(s) failed")
+
+
+if __name__ == "__main__":
+    main()
