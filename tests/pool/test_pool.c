@@ -543,6 +543,49 @@ Test(pool, map_keeps_input_order)
     }
 }
 
+/* Fails every 97th item from 5 on, with a code naming the item; item 5, the
+ * first failure in input order, fails late, after later failures were seen. */
+static int fail_spread(void *arg, void **result)
+{
+    long x = (long)arg;
+    if (x % 97 != 5) {
+        *result = (void *)(x + 1);
+        return 0;
+    }
+    if (x == 5)
+        nap_ms(20);
+    return 1000 + (int)x;
+}
+
+Test(pool, map_first_error_in_input_order_across_claimers)
+{
+    FOR_EACH_SCHED(k)
+    {
+        size_t sizes[] = {1, 2, 4};
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            weft_pool *p = make_pool(k, sizes[s]);
+            enum { N = 2000 };
+            void **args = malloc(N * sizeof *args), **res = malloc(N * sizeof *res);
+            for (long i = 0; i < N; i++)
+                args[i] = (void *)i;
+            size_t chunks[] = {1, 3, N + 10};
+            for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+                memset(res, 0, N * sizeof *res);
+                cr_assert_eq(weft_pool_map(p, fail_spread, args, N, res, chunks[c], WEFT_FOREVER), 1005,
+                             "workers %zu chunksize %zu", sizes[s], chunks[c]);
+                for (long i = 0; i < N; i++)
+                    cr_assert_eq((long)res[i], i % 97 == 5 ? 0 : i + 1, "item %ld", i);
+            }
+            cr_assert_eq(weft_pool_map(p, fail_spread, args + 6, 1, res, 5, WEFT_FOREVER), 0, "n < chunksize");
+            cr_assert_eq(weft_pool_map(p, fail_spread, args + 102, 1, res, 5, WEFT_FOREVER), 1102);
+            cr_assert_eq(weft_pool_map(p, fail_spread, args, 0, NULL, 1, 0.0), 0, "n == 0");
+            free(args);
+            free(res);
+            weft_pool_destroy(p);
+        }
+    }
+}
+
 static _Atomic int map_ran;
 
 static int slow_item(void *arg, void **result)
@@ -572,6 +615,31 @@ Test(pool, map_timeout_cancels_the_rest)
         nap_ms(300);
         cr_assert_eq(atomic_load(&map_ran), ran, "items started after map returned");
         cr_assert_lt(ran, N);
+        weft_pool_destroy(p);
+    }
+}
+
+static int fail_first_then_slow(void *arg, void **result)
+{
+    (void)result;
+    if (arg == NULL)
+        return 77;
+    nap_ms(50);
+    return 0;
+}
+
+Test(pool, map_timeout_reports_a_failure_before_the_unfinished_items)
+{
+    FOR_EACH_SCHED(k)
+    {
+        weft_pool *p = make_pool(k, 1);
+        enum { N = 40 };
+        void *args[N];
+        for (size_t i = 0; i < N; i++)
+            args[i] = i == 0 ? NULL : (void *)args;
+        double t0 = now_s();
+        cr_assert_eq(weft_pool_map(p, fail_first_then_slow, args, N, NULL, 1, 0.1), 77);
+        cr_assert_lt(now_s() - t0, 2.0);
         weft_pool_destroy(p);
     }
 }
