@@ -41,6 +41,29 @@ static inline void weft__cpu_relax(void)
 #endif
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define WEFT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WEFT_TSAN 1
+#endif
+#endif
+
+/* A seq_cst fence, for the store-buffering arguments of the deque and the
+ * scheduler. ThreadSanitizer does not model atomic_thread_fence (gcc warns,
+ * -Wtsan); under it a seq_cst RMW on a thread-private word stands in: a full
+ * barrier on the hardware that gives TSan no synchronisation between threads
+ * that the real fence would not give either. */
+static inline void weft__fence_seq_cst(void)
+{
+#ifdef WEFT_TSAN
+    static _Thread_local _Atomic int fence_word;
+    atomic_fetch_add_explicit(&fence_word, 0, memory_order_seq_cst);
+#else
+    atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
 /* A failure that can only be a bug in weft (an impossible syscall result):
  * print the call and the error, then abort, as liburcu's urcu_die does. */
 _Noreturn void weft__die(const char *call, int err);

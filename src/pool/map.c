@@ -59,8 +59,8 @@ struct weft__map_job {
     _Atomic uint32_t active;
     _Atomic size_t done; /* chunks finished */
     weft__eventcount ec; /* the caller sleeps here */
-    weft_lock fail_lock;  /* guards fail_item and fail_code */
-    size_t fail_item;     /* the lowest failing item seen, SIZE_MAX if none */
+    weft_lock fail_lock; /* guards fail_item and fail_code */
+    size_t fail_item;    /* the lowest failing item seen, SIZE_MAX if none */
     int fail_code;
     /* Read-only after setup. */
     WEFT_CACHE_ALIGNED int (*fn)(void *arg, void **result);

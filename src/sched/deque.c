@@ -161,7 +161,7 @@ void *weft__deque_steal(weft__deque *dq)
     int64_t t = atomic_load_explicit(&dq->top, memory_order_acquire);
     /* seq_cst fence: the top load above before the bottom load below; pairs
      * with the fence in pop. */
-    atomic_thread_fence(memory_order_seq_cst);
+    weft__fence_seq_cst();
     /* acquire: pairs with the release store of bottom in push, making the
      * item's slot (and a grown buffer) visible. */
     int64_t b = atomic_load_explicit(&dq->bottom, memory_order_acquire);

@@ -199,7 +199,7 @@ static inline void *weft__deque_pop(weft__deque *dq)
     /* seq_cst fence: the bottom store above before the top load below;
      * pairs with the fence in steal (store-buffering: a thief that misses
      * this decrement is seen by the top load below). */
-    atomic_thread_fence(memory_order_seq_cst);
+    weft__fence_seq_cst();
     int64_t t = atomic_load_explicit(&dq->top, memory_order_relaxed);
     if (t > b) {
         atomic_store_explicit(&dq->bottom, b + 1, memory_order_relaxed);

@@ -115,33 +115,11 @@
 
 _Thread_local weft__worker *weft__tls_worker __attribute__((tls_model("initial-exec")));
 
-#if defined(__SANITIZE_THREAD__)
-#define WORKER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define WORKER_TSAN 1
-#endif
-#endif
-
-/* The seq_cst fences of the design note. ThreadSanitizer does not model
- * fences (gcc warns, -Wtsan); under it a seq_cst RMW on a thread-private
- * word stands in: it is a full barrier on the hardware and gives TSan no
- * synchronization between threads that the real fence would not give. */
-static inline void full_fence(void)
-{
-#ifdef WORKER_TSAN
-    static _Thread_local _Atomic int fence_word;
-    atomic_fetch_add_explicit(&fence_word, 0, memory_order_seq_cst);
-#else
-    atomic_thread_fence(memory_order_seq_cst);
-#endif
-}
-
 enum {
-    INJECTOR_EVERY = 61, /* Go's schedtick check of the global run queue */
+    INJECTOR_EVERY = 61,    /* Go's schedtick check of the global run queue */
     SEARCH_ROUNDS = 8,      /* steal sweeps before parking */
     SEARCH_SPIN_ROUNDS = 2, /* of those, sweeps followed by a doubling pause; the rest yield */
-    HELP_SPINS = 64,     /* polls of a waiter's predicate before it blocks */
+    HELP_SPINS = 64,        /* polls of a waiter's predicate before it blocks */
     DEQUE_INITIAL = 256,
     SPARE_RING = 1024,
 };
@@ -306,7 +284,7 @@ static void wake_one_if_nobody_searches(weft__sched *s)
     /* seq_cst fence: the caller's push before the nsearching load below;
      * pairs with the fence in park() (after nidle++/ec_prepare, before its
      * re-check). */
-    full_fence();
+    weft__fence_seq_cst();
     if (atomic_load_explicit(&s->nsearching, memory_order_relaxed) == 0)
         weft__ec_notify(&s->idle, 1);
 }
@@ -395,7 +373,7 @@ static void leave_idle(weft__sched *s)
     /* seq_cst fence: the nidle decrement above before our next injector pop;
      * pairs with the fence in park() between the decider's injector reads
      * and its nidle load. */
-    full_fence();
+    weft__fence_seq_cst();
 }
 
 enum { PARK_RETRY, PARK_EXIT };
@@ -408,7 +386,7 @@ static int park(weft__worker *w)
     /* seq_cst fence: our nidle increment and ec_prepare before the re-checks
      * below; pairs with the fence in wake_one_if_nobody_searches (spawner)
      * and in weft__sched_close. */
-    full_fence();
+    weft__fence_seq_cst();
     /* acquire: pairs with the release store of finished by the worker that
      * decided it (nothing to read after it, but keeps the exit ordered). */
     if (atomic_load_explicit(&s->finished, memory_order_acquire)) {
@@ -427,7 +405,7 @@ static int park(weft__worker *w)
         /* seq_cst fence: our injector reads above before the nidle load
          * below; pairs with the fence in leave_idle (a worker that popped
          * the injector after leaving the idle path). */
-        full_fence();
+        weft__fence_seq_cst();
         if (atomic_load_explicit(&s->nidle, memory_order_relaxed) == s->nworkers) {
             /* release: orders the decision before the wake-up below; pairs
              * with the acquire load above in the woken workers. */
@@ -711,7 +689,8 @@ int weft__sched_help_until_block(bool (*done)(void *ctx), int (*block)(void *ctx
 
 /* ---- statistics ---------------------------------------------------------- */
 
-void weft__sched_stats(const weft__sched *s, weft_pool_counters *out, weft_pool_worker_counters *per, size_t cap)
+void weft__sched_stats(const weft__sched *s, weft_pool_counters *out, weft_pool_worker_counters *per,
+                       size_t cap)
 {
     weft_pool_counters sum = {.workers = s->nworkers};
     for (size_t i = 0; i < s->nworkers; i++) {
