@@ -6,6 +6,7 @@
 #define WEFT_H
 
 #include "weft/common.h"
+#include "weft/atomic.h"
 #include "weft/sync.h"
 #include "weft/thread.h"
 #include "weft/queue.h"

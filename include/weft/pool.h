@@ -75,8 +75,7 @@
 #ifndef WEFT_POOL_H
 #define WEFT_POOL_H
 
-#include <stdatomic.h>
-
+#include "weft/atomic.h"
 #include "weft/common.h"
 #include "weft/future.h"
 
@@ -204,9 +203,9 @@ typedef struct weft_group {
     weft_pool *pool;
     /* Tasks run but not finished, plus WEFT__GROUP_WAITERS (bit 31) while a
      * thread sleeps on this word (a futex). */
-    _Atomic uint32_t pending;
+    WEFT_ATOMIC(uint32_t) pending;
     /* EPIPE once a task was dropped because the pool broke. */
-    _Atomic int error;
+    WEFT_ATOMIC(int) error;
 } weft_group;
 
 /* Binds g to p; g has no pending task. */

@@ -4,7 +4,9 @@
  * Every object here is a transparent struct that may be embedded in another
  * struct, statically initialised with its WEFT_*_INIT macro or set up with its
  * *_init function, and needs no destroy. None may be copied or moved while a
- * thread uses it. None is shared between processes.
+ * thread uses it. None is shared between processes. Fields declared
+ * WEFT_ATOMIC(T) are _Atomic T in C and plain T in C++, the same layout
+ * (weft/atomic.h); they are private: use the functions.
  *
  * Which calls may run concurrently: every function here may be called from
  * any number of threads at once on the same object, except *_init, which must
@@ -30,8 +32,7 @@
 #ifndef WEFT_SYNC_H
 #define WEFT_SYNC_H
 
-#include <stdatomic.h>
-
+#include "weft/atomic.h"
 #include "weft/common.h"
 
 WEFT_BEGIN_DECLS
@@ -43,7 +44,7 @@ WEFT_BEGIN_DECLS
  * "Futexes Are Tricky", mutex #3). Acquire spins briefly before sleeping.
  */
 typedef struct weft_lock {
-    _Atomic uint32_t state;
+    WEFT_ATOMIC(uint32_t) state;
 } weft_lock;
 
 #define WEFT_LOCK_INIT                                                                                       \
@@ -61,12 +62,11 @@ WEFT_API int weft_lock_release_slow(weft_lock *l, uint32_t old_state);
 static inline int weft_lock_acquire(weft_lock *l, double timeout)
 {
     uint32_t expected = 0;
-    if (WEFT_UNLIKELY(timeout != timeout)) /* NaN */
+    if (WEFT_UNLIKELY(__builtin_isnan(timeout)))
         return EINVAL;
     /* acquire: pairs with the release exchange in weft_lock_release, so the
      * previous holder's critical section happens-before ours. */
-    if (WEFT_LIKELY(atomic_compare_exchange_strong_explicit(&l->state, &expected, 1, memory_order_acquire,
-                                                            memory_order_relaxed)))
+    if (WEFT_LIKELY(weft__atomic_cas_acquire_u32(&l->state, &expected, 1)))
         return 0;
     return weft_lock_acquire_slow(l, timeout);
 }
@@ -77,7 +77,7 @@ static inline int weft_lock_release(weft_lock *l)
 {
     /* release: publishes the critical section to the next acquirer's acquire
      * CAS/exchange (weft_lock_acquire / weft_lock_acquire_slow). */
-    uint32_t old = atomic_exchange_explicit(&l->state, 0, memory_order_release);
+    uint32_t old = weft__atomic_exchange_release_u32(&l->state, 0);
     if (WEFT_LIKELY(old == 1))
         return 0;
     return weft_lock_release_slow(l, old);
@@ -86,7 +86,7 @@ static inline int weft_lock_release(weft_lock *l)
 /* Whether the lock is held by anybody (a snapshot). */
 static inline bool weft_lock_locked(const weft_lock *l)
 {
-    return atomic_load_explicit(&((weft_lock *)l)->state, memory_order_relaxed) != 0;
+    return weft__atomic_load_relaxed_u32(&l->state) != 0;
 }
 
 /* ---- RLock --------------------------------------------------------------
@@ -95,7 +95,7 @@ static inline bool weft_lock_locked(const weft_lock *l)
  */
 typedef struct weft_rlock {
     weft_lock lock;
-    _Atomic uintptr_t owner; /* weft__self_token() of the owner, 0 when free */
+    WEFT_ATOMIC(uintptr_t) owner; /* weft__self_token() of the owner, 0 when free */
     uint32_t count;          /* written only by the owner */
 } weft_rlock;
 
@@ -122,8 +122,8 @@ WEFT_API bool weft_rlock_is_owned(const weft_rlock *l);
  */
 typedef struct weft_cond {
     weft_lock *lock;
-    _Atomic uint32_t seq;     /* futex word: bumped by every notify */
-    _Atomic uint32_t waiters; /* threads inside wait; changed under lock */
+    WEFT_ATOMIC(uint32_t) seq;     /* futex word: bumped by every notify */
+    WEFT_ATOMIC(uint32_t) waiters; /* threads inside wait; changed under lock */
 } weft_cond;
 
 #define WEFT_COND_INIT(lockptr)                                                                              \
@@ -144,8 +144,8 @@ WEFT_API int weft_cond_notify_all(weft_cond *c);
 
 /* ---- Semaphore / BoundedSemaphore --------------------------------------- */
 typedef struct weft_sem {
-    _Atomic uint32_t value;   /* futex word: available permits */
-    _Atomic uint32_t waiters; /* threads that may sleep on value */
+    WEFT_ATOMIC(uint32_t) value;   /* futex word: available permits */
+    WEFT_ATOMIC(uint32_t) waiters; /* threads that may sleep on value */
     uint32_t bound;           /* 0: unbounded; else the initial value */
 } weft_sem;
 
@@ -173,7 +173,7 @@ WEFT_API size_t weft_sem_value(const weft_sem *s);
 
 /* ---- Event -------------------------------------------------------------- */
 typedef struct weft_event {
-    _Atomic uint32_t state; /* bit 0 set, bit 1 sleepers, bits 2.. generation */
+    WEFT_ATOMIC(uint32_t) state; /* bit 0 set, bit 1 sleepers, bits 2.. generation */
 } weft_event;
 
 #define WEFT_EVENT_INIT                                                                                      \
@@ -206,7 +206,7 @@ WEFT_API int weft_event_wait(weft_event *e, double timeout);
 struct weft__barrier_waiter;
 typedef struct weft_barrier {
     weft_lock lock;       /* guards every field below */
-    _Atomic uint32_t gen; /* futex word: bumped when a generation ends */
+    WEFT_ATOMIC(uint32_t) gen; /* futex word: bumped when a generation ends */
     size_t parties;
     size_t count; /* arrived in this generation */
     bool broken;
