@@ -12,5 +12,6 @@
 #include "weft/queue.h"
 #include "weft/future.h"
 #include "weft/pool.h"
+#include "weft/cq.h"
 
 #endif /* WEFT_H */
