@@ -82,12 +82,15 @@ static struct weft__deque_buf *buf_alloc(size_t capacity)
     return a;
 }
 
+_Atomic uint64_t weft__deque_buffers_reclaimed;
+
 /* call_rcu callback, on liburcu's call_rcu thread after a grace period. */
 static void buf_reclaim(struct rcu_head *head)
 {
     struct weft__deque_buf *a = caa_container_of(head, struct weft__deque_buf, rcu);
     tsan_acquire(a);
     free(a);
+    atomic_fetch_add_explicit(&weft__deque_buffers_reclaimed, 1, memory_order_relaxed);
 }
 
 static inline _Atomic(void *) *slot(struct weft__deque_buf *a, int64_t i)

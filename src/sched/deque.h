@@ -221,6 +221,10 @@ static inline void *weft__deque_pop(weft__deque *dq)
  * when the deque looked empty, or WEFT__DEQUE_RETRY when it lost a race. */
 void *weft__deque_steal(weft__deque *dq);
 
+/* Retired buffers freed so far, by every deque of the process (after their
+ * grace period): for tests that check reclamation makes progress. */
+extern _Atomic uint64_t weft__deque_buffers_reclaimed;
+
 /* Any thread. The number of items at some recent instant (may be stale by
  * the time it returns): for heuristics and statistics only. */
 size_t weft__deque_size(const weft__deque *dq);

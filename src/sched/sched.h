@@ -229,12 +229,36 @@ static inline void weft__worker_task_free(weft__worker *w, weft__task *t)
     weft__task_free_shared(w->s, t);
 }
 
+#ifdef WEFT_TEST_SPAWN_REORDER
+/* A pause of 0 to ~100 us, pseudo-random per spawn. */
+static inline void weft__test_spawn_pause(weft__worker *w)
+{
+    w->rng = w->rng * 6364136223846793005ull + 1442695040888963407ull;
+    for (unsigned k = (unsigned)(w->rng >> 52) * 8; k > 0; k--)
+        weft__cpu_relax();
+}
+#endif
+
 /* weft__sched_spawn for a caller that is worker w of the scheduler. */
 static inline int weft__worker_spawn(weft__worker *w, weft__task *t)
 {
     weft__sched *s = w->s;
     if (WEFT_UNLIKELY(s->kind == WEFT_SCHED_MUTEX))
         return weft__fifo_spawn(s, t, w);
+#ifdef WEFT_TEST_SPAWN_REORDER
+    /* Test builds only (tests/pool/lost_wakeup.c): the unfenced loads below
+     * may be satisfied before the push is visible (store->load reordering,
+     * allowed by C11 and done by every store buffer); this performs them
+     * first, with a pause between, to widen that window to microseconds. */
+    bool quiet = s->nworkers > 1 && atomic_load_explicit(&s->nsearching, memory_order_relaxed) == 0;
+    weft__test_spawn_pause(w);
+    if (WEFT_UNLIKELY(weft__deque_push(&w->dq, t) != 0))
+        return ENOMEM;
+    w->depth++;
+    if (quiet)
+        weft__sched_wake_after_spawn(s);
+    return 0;
+#endif
     if (WEFT_UNLIKELY(weft__deque_push(&w->dq, t) != 0))
         return ENOMEM;
     w->depth++;

@@ -48,13 +48,22 @@
  *   A parked worker therefore always has a re-check that saw P or a wake-up
  *   to come, and the last one to park keeps P from being stranded.
  * Spawns from a task onto its own deque check nsearching and the eventcount's
- * waiter count with plain relaxed loads, without the fence: a wake-up can be
- * lost there (a worker parking at that instant misses the push), which costs
- * parallelism but never progress: the spawning worker is awake and runs the
- * task itself when its task returns or waits. Before a helping worker blocks
- * with work left on its deque it issues the fenced wake-up, so that leftover
- * work is never stuck behind a sleeping owner.
- *
+ * waiter count with plain relaxed loads, without the fence: the fork-join
+ * fast path pays no fence. A wake-up can be lost there (the push may still
+ * sit in the store buffer when those loads run, and a worker parking at that
+ * instant misses it; tests/model/spawn_block.pml finds the interleaving).
+ * That costs parallelism but never progress, by the before-block rule: a
+ * worker that is about to sleep in the kernel for any reason (a weft
+ * primitive in a task, a helping wait, its own parking) passes through the
+ * before-block hook in weft__futex_wait, which issues the fenced wake-up
+ * above whenever its own deque is non-empty. From that fence on the argument
+ * for outside spawns covers the tasks it left there. While it does not
+ * sleep it is awake and runs them itself when its task returns or waits.
+ * tests/model/spawn_block.pml checks the rule (431 states without the fault;
+ * with -DUNFENCED, the old code, spin reports the hang after 138), and
+ * spawn_outside.pml the outside path (1510 states; without the fence X, the
+ * hang). Both model x86-TSO store buffers explicitly.
+
  * Finishing (shutdown). Once the scheduler is closed a worker leaves only
  * when the pool is finished: closed, injector drained, and every worker in
  * the parking path at once (nidle == nworkers). A worker reaches that path
@@ -99,8 +108,10 @@
  * offline except inside worker_run, report a quiescent state after every
  * task the worker loop runs and after every 64th helped task (no buffer
  * pointer survives a deque call, so any point between tasks will do; grace
- * periods only need to end, not to end soon), and go offline around every
- * blocking wait.
+ * periods only need to end, not to end soon), and go offline whenever they
+ * sleep in the kernel: the before-block hook again, so a task blocked in any
+ * weft primitive does not stall reclamation (tested:
+ * pool/blocked_task_does_not_stall_reclamation).
  */
 #include "sched/sched.h"
 
@@ -128,26 +139,10 @@ static_assert(SEARCH_SPIN_ROUNDS <= SEARCH_ROUNDS, "spinning sweeps are a prefix
 static_assert(INJECTOR_EVERY > 1, "the injector is checked every INJECTOR_EVERY tasks");
 
 /* ---- liburcu-qsbr state ----------------------------------------------------
- * A stealing worker is online only inside worker_run; the initializer runs
- * offline. Quiescent states are reported only while online (reporting one
- * offline would silently put the thread back online). */
-
-static void qsbr_offline(weft__worker *w, bool *was_online)
-{
-    *was_online = w->online;
-    if (w->online) {
-        urcu_qsbr_thread_offline();
-        w->online = false;
-    }
-}
-
-static void qsbr_online(weft__worker *w, bool was_online)
-{
-    if (was_online) {
-        urcu_qsbr_thread_online();
-        w->online = true;
-    }
-}
+ * A stealing worker is online only inside worker_run, and not while it sleeps
+ * in the kernel (the before-block hook below); the initializer runs offline.
+ * Quiescent states are reported only while online (reporting one offline
+ * would silently put the thread back online). */
 
 static void qsbr_quiescent(weft__worker *w)
 {
@@ -417,10 +412,8 @@ static int park(weft__worker *w)
         }
     }
     weft__stat_inc(&w->stats.parks);
-    bool was_online;
-    qsbr_offline(w, &was_online);
+    /* Offline in QSBR while asleep: the before-block hook in futex_wait. */
     (void)weft__ec_wait(&s->idle, key, NULL);
-    qsbr_online(w, was_online);
     weft__stat_inc(&w->stats.wakeups);
     leave_idle(s);
     return PARK_RETRY;
@@ -638,7 +631,6 @@ int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft
                 return done(ctx) ? 0 : ETIMEDOUT;
         }
     }
-    bool stealing = w->s->kind == WEFT_SCHED_STEALING;
     unsigned spins = 0;
     for (;;) {
         if (done(ctx))
@@ -656,17 +648,46 @@ int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft
         }
         if (d != NULL && weft__deadline_passed(d))
             return done(ctx) ? 0 : ETIMEDOUT;
-        if (stealing && weft__deque_size(&w->dq) != 0)
-            wake_one_if_nobody_searches(w->s);
-        bool was_online = false;
-        if (stealing)
-            qsbr_offline(w, &was_online);
+        /* Every block ends in weft__futex_wait, whose before-block hook
+         * makes leftover work on our deque visible and takes us offline. */
         int rc = block_once(done, block, ctx, d);
-        if (stealing)
-            qsbr_online(w, was_online);
         if (rc == ETIMEDOUT)
             return done(ctx) ? 0 : ETIMEDOUT;
     }
+}
+
+/* ---- the before-block hook (sched/help.h) ------------------------------------
+ * Every kernel sleep of a weft primitive (event, queue, lock, condition,
+ * semaphore, barrier, group, future, the pool's own parking) goes through
+ * weft__futex_wait, which brackets it with these two calls. On a worker of
+ * the stealing scheduler, before it sleeps:
+ *  - if its deque holds tasks, the fenced wake-up (wake_one_if_nobody_searches):
+ *    the spawn fast path checks for sleepers without a fence, so a worker
+ *    parking at that instant may have missed the push; the task that spawned
+ *    may now block until a child it left there has run (spawn_block.pml);
+ *    after this fence the design note's argument for outside spawns applies
+ *    to those tasks unchanged: a parking worker sees them or is woken;
+ *  - it goes offline in QSBR, so a task blocked for a long time does not
+ *    stall the grace periods that free retired deque buffers, and back
+ *    online after. */
+bool weft__sched_block_begin(void)
+{
+    weft__worker *w = weft__tls_worker;
+    if (w == NULL || w->s->kind != WEFT_SCHED_STEALING)
+        return false;
+    if (weft__deque_size(&w->dq) != 0)
+        wake_one_if_nobody_searches(w->s);
+    if (!w->online)
+        return false;
+    urcu_qsbr_thread_offline();
+    w->online = false;
+    return true;
+}
+
+void weft__sched_block_end(void)
+{
+    urcu_qsbr_thread_online();
+    weft__tls_worker->online = true;
 }
 
 /* ---- the helping hook (sched/help.h) --------------------------------------- */

@@ -11,6 +11,10 @@
  *     always loop re-checking their own condition, so a spurious 0 is harmless;
  *   - any other error is a bug in weft (EFAULT: bad address; EINVAL: bad op)
  *     and aborts through weft__die, naming the call.
+ * Before it sleeps, weft__futex_wait calls the scheduler's before-block hook
+ * (sched/help.h): a pool worker that blocks in any weft primitive first makes
+ * the tasks on its deque visible to the other workers and goes offline in
+ * QSBR. This is the one place every blocking path shares.
  * No lost wake-up: a waker always changes the word before calling wake, and
  * the kernel compares the word with `expected` under the hash-bucket lock, so
  * a waiter either sees the new value (and returns at once) or is queued before
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include "internal/atomics.h"
+#include "sched/help.h"
 
 void weft__die(const char *call, int err)
 {
@@ -107,18 +112,23 @@ int weft__futex_wait(_Atomic uint32_t *word, uint32_t expected, const weft__dead
             return ETIMEDOUT;
         ts = &d->at;
     }
+    /* A pool worker about to sleep: the before-block hook (sched/help.h). */
+    bool hooked = weft__sched_block_begin();
     long r =
         sys_futex(word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, ts, NULL, FUTEX_BITSET_MATCH_ANY);
+    int err = errno;
+    if (hooked)
+        weft__sched_block_end();
     if (r == 0)
         return 0;
-    switch (errno) {
+    switch (err) {
     case EAGAIN:
     case EINTR:
         return 0;
     case ETIMEDOUT:
         return ETIMEDOUT;
     default:
-        weft__die("futex(FUTEX_WAIT_BITSET)", errno);
+        weft__die("futex(FUTEX_WAIT_BITSET)", err);
     }
 }
 

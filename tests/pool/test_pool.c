@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sched/deque.h"
 #include "weft.h"
 
 #define POLL_LIMIT 30.0
@@ -1160,4 +1161,67 @@ Test(pool, idle_pool_burns_no_cpu)
         cr_assert_eq(after.wakeups, before.wakeups, "idle workers woke up");
         weft_pool_destroy(p);
     }
+}
+
+/* ---- a task blocked in a weft primitive does not stall reclamation --------
+ * Task A blocks on an event. Task B, on the other worker, spawns ever larger
+ * batches, so its deque grows again and again and retires each old buffer
+ * through call_rcu. A grace period needs every registered thread quiescent
+ * or offline: if A's worker stayed online while it blocks, no retired buffer
+ * would ever be freed. */
+static weft_event reclaim_gate;
+static _Atomic int reclaim_blocked;
+
+static int block_on_gate(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    atomic_store(&reclaim_blocked, 1);
+    return weft_event_wait(&reclaim_gate, WEFT_FOREVER);
+}
+
+static void nothing(void *arg)
+{
+    (void)arg;
+}
+
+static int grow_deque(void *arg, void **result)
+{
+    (void)result;
+    weft_pool *p = arg;
+    for (size_t n = 512; n <= ((size_t)1 << 16); n *= 2) {
+        weft_group g;
+        weft_group_init(&g, p);
+        for (size_t i = 0; i < n; i++)
+            if (weft_group_run(&g, nothing, NULL) != 0)
+                return EIO;
+        if (weft_group_wait(&g) != 0)
+            return EIO;
+    }
+    return 0;
+}
+
+Test(pool, blocked_task_does_not_stall_reclamation)
+{
+    weft_event_init(&reclaim_gate);
+    weft_pool *p = make_pool(WEFT_SCHED_STEALING, 2);
+    weft_future *a, *b;
+    cr_assert_eq(weft_pool_submit(p, block_on_gate, NULL, &a), 0);
+    cr_assert(reached(&reclaim_blocked, 1));
+    nap_ms(20); /* A is asleep in weft_event_wait by now */
+    uint64_t before = atomic_load(&weft__deque_buffers_reclaimed);
+    cr_assert_eq(weft_pool_submit(p, grow_deque, p, &b), 0);
+    cr_assert_eq(weft_future_result(b, POLL_LIMIT, NULL), 0);
+    /* 256 -> 65536 slots: 8 buffers retired; wait for some to be freed */
+    double end = now_s() + POLL_LIMIT;
+    while (atomic_load(&weft__deque_buffers_reclaimed) < before + 4 && now_s() < end)
+        nap_ms(5);
+    uint64_t freed = atomic_load(&weft__deque_buffers_reclaimed) - before;
+    weft_event_set(&reclaim_gate);
+    cr_assert_eq(weft_future_result(a, POLL_LIMIT, NULL), 0);
+    weft_future_release(a);
+    weft_future_release(b);
+    weft_pool_destroy(p);
+    cr_assert_geq(freed, 4, "retired deque buffers freed while a task blocks: %llu",
+                  (unsigned long long)freed);
 }
