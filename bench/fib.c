@@ -1,8 +1,13 @@
-/* bench/fib.c: fork-join overhead, fib(n) with one task per call.
- * Every call with n >= 2 forks both fib(n-1) and fib(n-2) as tasks and joins
- * them (weft_group, TBB task_group, OpenMP task + taskwait); no cutoff, so the
- * time is almost all spawn, steal and join. An item is one call (task). The
- * result is checked against the iterative value after every round.
+/* bench/fib.c: fork-join overhead, fib(n) with one task per call, no cutoff,
+ * so the time is almost all spawn, steal and join. Two shapes, the argument
+ * `spawns`:
+ *   2: every call with n >= 2 forks both fib(n-1) and fib(n-2) and joins
+ *      them (weft_group, TBB task_group, OpenMP task + taskwait, Lace SPAWN
+ *      twice and SYNC twice): calls(n) - 1 spawns;
+ *   1: as Lace's own fib benchmark: fork fib(n-1), call fib(n-2) inline,
+ *      join: fib(n+1) - 1 spawns (one per inner call).
+ * calls(n) = 2 fib(n+1) - 1 in both; an item is one call. The result is
+ * checked against the iterative value after every round.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +16,9 @@
 
 typedef struct ctx {
     int n;
+    int spawns; /* 1 or 2 forks per call */
     uint64_t expect;
-    void *runtime; /* weft_pool or the TBB arena; unused by OpenMP */
+    void *runtime; /* weft_pool or the TBB arena; unused by OpenMP and Lace */
     int threads;
 } ctx;
 
@@ -42,6 +48,7 @@ static ctx *ctx_new(const wb_params *p)
 {
     ctx *c = calloc(1, sizeof(*c));
     c->n = (int)p->size;
+    c->spawns = p->arg == 1 ? 1 : 2;
     c->expect = fib_serial(c->n);
     c->threads = p->threads;
     return c;
@@ -50,15 +57,27 @@ static ctx *ctx_new(const wb_params *p)
 #ifdef WB_OMP_BUILD
 #include <omp.h>
 
-static uint64_t fib_omp(int n)
+static uint64_t fib_omp2(int n)
 {
     if (n < 2)
         return (uint64_t)n;
     uint64_t a = 0, b = 0;
 #pragma omp task shared(a)
-    a = fib_omp(n - 1);
+    a = fib_omp2(n - 1);
 #pragma omp task shared(b)
-    b = fib_omp(n - 2);
+    b = fib_omp2(n - 2);
+#pragma omp taskwait
+    return a + b;
+}
+
+static uint64_t fib_omp1(int n)
+{
+    if (n < 2)
+        return (uint64_t)n;
+    uint64_t a = 0;
+#pragma omp task shared(a)
+    a = fib_omp1(n - 1);
+    uint64_t b = fib_omp1(n - 2);
 #pragma omp taskwait
     return a + b;
 }
@@ -76,7 +95,7 @@ static uint64_t run_omp(void *arg, wb_round *r)
     uint64_t got = 0;
 #pragma omp parallel num_threads(c->threads)
 #pragma omp single
-    got = fib_omp(c->n);
+    got = c->spawns == 1 ? fib_omp1(c->n) : fib_omp2(c->n);
     return check(c, got, WB_OMP_NAME);
 }
 
@@ -86,6 +105,53 @@ static void teardown_omp(void *arg)
 }
 
 static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
+
+#elif defined(WB_LACE_BUILD)
+#include "peer_lace.h"
+
+TASK_1(uint64_t, fib_lace2, int, n)
+{
+    if (n < 2)
+        return (uint64_t)n;
+    SPAWN(fib_lace2, n - 1);
+    SPAWN(fib_lace2, n - 2);
+    uint64_t b = SYNC(fib_lace2);
+    uint64_t a = SYNC(fib_lace2);
+    return a + b;
+}
+
+TASK_1(uint64_t, fib_lace1, int, n)
+{
+    if (n < 2)
+        return (uint64_t)n;
+    SPAWN(fib_lace1, n - 1);
+    uint64_t b = CALL(fib_lace1, n - 2);
+    uint64_t a = SYNC(fib_lace1);
+    return a + b;
+}
+
+static void *setup_lace(const wb_params *p, const char **why)
+{
+    (void)why;
+    wb_lace_start(p->threads);
+    return ctx_new(p);
+}
+
+static uint64_t run_lace(void *arg, wb_round *r)
+{
+    (void)r;
+    ctx *c = arg;
+    uint64_t got = c->spawns == 1 ? RUN(fib_lace1, c->n) : RUN(fib_lace2, c->n);
+    return check(c, got, "lace");
+}
+
+static void teardown_lace(void *arg)
+{
+    wb_lace_stop();
+    free(arg);
+}
+
+static const wb_impl impls[] = {{"lace", setup_lace, run_lace, teardown_lace}};
 
 #else
 #include "weft_pool.h"
@@ -99,7 +165,7 @@ typedef struct fib_arg {
     uint64_t result;
 } fib_arg;
 
-static void fib_task(void *p)
+static void fib_task2(void *p)
 {
     fib_arg *a = p;
     if (a->n < 2) {
@@ -110,8 +176,25 @@ static void fib_task(void *p)
     fib_arg y = {a->pool, a->n - 2, 0};
     weft_group g;
     wb_group_init(&g, a->pool);
-    wb_group_run(&g, fib_task, &x);
-    wb_group_run(&g, fib_task, &y);
+    wb_group_run(&g, fib_task2, &x);
+    wb_group_run(&g, fib_task2, &y);
+    wb_group_wait(&g);
+    a->result = x.result + y.result;
+}
+
+static void fib_task1(void *p)
+{
+    fib_arg *a = p;
+    if (a->n < 2) {
+        a->result = (uint64_t)a->n;
+        return;
+    }
+    fib_arg x = {a->pool, a->n - 1, 0};
+    fib_arg y = {a->pool, a->n - 2, 0};
+    weft_group g;
+    wb_group_init(&g, a->pool);
+    wb_group_run(&g, fib_task1, &x);
+    fib_task1(&y);
     wb_group_wait(&g);
     a->result = x.result + y.result;
 }
@@ -142,7 +225,10 @@ static uint64_t run_weft(void *arg, wb_round *r)
     (void)r;
     ctx *c = arg;
     fib_arg root = {c->runtime, c->n, 0};
-    fib_task(&root);
+    if (c->spawns == 1)
+        fib_task1(&root);
+    else
+        fib_task2(&root);
     return check(c, root.result, "weft");
 }
 
@@ -170,7 +256,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
     ctx *c = arg;
-    return check(c, wb_tbb_fib(c->runtime, c->n), "tbb");
+    return check(c, wb_tbb_fib(c->runtime, c->n, c->spawns), "tbb");
 }
 
 static void teardown_tbb(void *arg)
@@ -192,13 +278,17 @@ static const wb_impl impls[] = {
 
 static const wb_case fib_case = {
     .name = "fib",
-    .what = "fib(n) with both recursive calls forked as tasks and joined (no cutoff); n = 25, smoke 12.",
+    .what = "fib(n), n = 25 (smoke 12), no cutoff: `spawns:2` forks both recursive calls and joins them, "
+            "`spawns:1` forks fib(n-1) and calls fib(n-2) inline (Lace's fib).",
     .item = "task",
     .baseline = "weft_mutex",
     .metric = "items_per_second",
     .threads_mode = WB_SWEEP,
     .size = 25,
     .smoke_size = 12,
+    .arg_name = "spawns",
+    .args = {2, 1},
+    .n_args = 2,
 };
 
 WB_REGISTER(fib_case, impls)

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <memory>
+#include <new>
 
 #include "bench.h"
 #include "peer_tbb.h"
@@ -39,14 +40,26 @@ Tbb *as_tbb(void *t)
     return static_cast<Tbb *>(t);
 }
 
-uint64_t fib(int n)
+uint64_t fib2(int n)
 {
     if (n < 2)
         return (uint64_t)n;
     uint64_t a = 0, b = 0;
     tbb::task_group g;
-    g.run([&] { a = fib(n - 1); });
-    g.run([&] { b = fib(n - 2); });
+    g.run([&] { a = fib2(n - 1); });
+    g.run([&] { b = fib2(n - 2); });
+    g.wait();
+    return a + b;
+}
+
+uint64_t fib1(int n)
+{
+    if (n < 2)
+        return (uint64_t)n;
+    uint64_t a = 0;
+    tbb::task_group g;
+    g.run([&] { a = fib1(n - 1); });
+    uint64_t b = fib1(n - 2);
     g.wait();
     return a + b;
 }
@@ -144,10 +157,10 @@ void wb_tbb_enqueue(void *t, void (*fn)(void *), void *arg)
     as_tbb(t)->arena.enqueue([fn, arg] { fn(arg); });
 }
 
-uint64_t wb_tbb_fib(void *t, int n)
+uint64_t wb_tbb_fib(void *t, int n, int spawns)
 {
     uint64_t r = 0;
-    as_tbb(t)->arena.execute([&] { r = fib(n); });
+    as_tbb(t)->arena.execute([&] { r = spawns == 1 ? fib1(n) : fib2(n); });
     return r;
 }
 
@@ -190,6 +203,31 @@ void wb_tbb_parallel_for_chunked(void *t, size_t begin, size_t end, size_t chunk
             [&](const tbb::blocked_range<size_t> &r) { body(ctx, r.begin(), r.end()); },
             tbb::simple_partitioner());
     });
+}
+
+static_assert(sizeof(tbb::task_group) <= WB_TBB_GROUP_BYTES, "wb_tbb_group too small");
+static_assert(alignof(tbb::task_group) <= alignof(max_align_t), "wb_tbb_group under-aligned");
+
+void wb_tbb_group_init(wb_tbb_group *g)
+{
+    new (g->opaque) tbb::task_group();
+}
+
+void wb_tbb_group_run(wb_tbb_group *g, void (*fn)(void *), void *arg)
+{
+    std::launder(reinterpret_cast<tbb::task_group *>(g->opaque))->run([fn, arg] { fn(arg); });
+}
+
+void wb_tbb_group_wait(wb_tbb_group *g)
+{
+    auto *tg = std::launder(reinterpret_cast<tbb::task_group *>(g->opaque));
+    tg->wait();
+    tg->~task_group();
+}
+
+void wb_tbb_execute(void *t, void (*fn)(void *), void *arg)
+{
+    as_tbb(t)->arena.execute([fn, arg] { fn(arg); });
 }
 
 } // extern "C"

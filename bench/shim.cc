@@ -11,6 +11,8 @@
 //   --wb_threads=1,2,4      the thread sweep (default 1,2,4,8,16; env WB_THREADS)
 //   --wb_max_threads=N      drop sweep entries above N (env WB_MAX_THREADS)
 //   --wb_smoke              smoke sizes, sweep 1,2, one round per run
+//   --wb_size=N             problem size N instead of the case's (e.g. fib(35);
+//                           tools/callgrind_spawn.sh runs fib(18) and fib(20))
 //   --wb_describe           print the cases as JSON and exit (for tools/bench_report.py)
 #include "bench.h"
 
@@ -162,6 +164,7 @@ int main(int argc, char **argv)
     bool want_describe = false;
     const char *threads_opt = std::getenv("WB_THREADS");
     int max_threads = 0;
+    long size_override = 0;
     if (const char *m = std::getenv("WB_MAX_THREADS"))
         max_threads = std::atoi(m);
 
@@ -173,6 +176,8 @@ int main(int argc, char **argv)
             threads_opt = a + 13;
         else if (std::strncmp(a, "--wb_max_threads=", 17) == 0)
             max_threads = std::atoi(a + 17);
+        else if (std::strncmp(a, "--wb_size=", 10) == 0)
+            size_override = std::atol(a + 10);
         else if (std::strcmp(a, "--wb_smoke") == 0)
             smoke = true;
         else if (std::strcmp(a, "--wb_describe") == 0)
@@ -208,7 +213,7 @@ int main(int argc, char **argv)
                 wb_params p;
                 p.threads = t;
                 p.arg = c->arg_name ? c->args[a] : 0;
-                p.size = smoke ? c->smoke_size : c->size;
+                p.size = size_override > 0 ? size_override : smoke ? c->smoke_size : c->size;
                 p.smoke = smoke;
                 std::string name = std::string(c->name) + "/" + e.impl->name;
                 if (c->arg_name)

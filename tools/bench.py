@@ -24,18 +24,20 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXECUTABLES = ["bench_weft", "bench_omp_gomp", "bench_omp_llvm"]
+EXECUTABLES = ["bench_weft", "bench_omp_gomp", "bench_omp_llvm", "bench_lace", "bench_lace14"]
 
 
 def log(msg):
     print(msg, flush=True)
 
 
-def build(build_dir):
+def build(build_dir, lace_src=None):
     """Configures (once) and builds a release tree with the benchmarks on."""
     # Reconfigure every time: bench/meson.build decides at configure time which
     # cases and peers it can build.
     setup = ["meson", "setup", build_dir, "--buildtype=release", "-Dbench=true", "-Dtests=false"]
+    if lace_src is not None:
+        setup.append(f"-Dlace_src={os.path.abspath(lace_src) if lace_src else ''}")
     if os.path.exists(os.path.join(build_dir, "build.ninja")):
         setup.append("--reconfigure")
     log(f"== configuring {build_dir} (release)")
@@ -154,6 +156,9 @@ def main():
     ap.add_argument("--min-time", type=float, default=0.05, help="seconds per repetition (at least one round)")
     ap.add_argument("--filter", default="", help="regular expression on case names")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--lace-src", default=os.environ.get("WB_LACE_SRC"), metavar="PATH",
+                    help="a Lace source tree (github.com/trolando/lace) to build the Lace contenders from "
+                         "(env WB_LACE_SRC; default: keep the build folder's setting, none at first)")
     ap.add_argument("--bin-dir", help="run the executables in this folder (a bundle); do not build")
     ap.add_argument("--out", default=os.path.join(ROOT, ".bench-out"), help="results folder")
     ap.add_argument("--no-build", action="store_true", help="use the build folder as it is")
@@ -171,7 +176,7 @@ def main():
         bin_dir = os.path.abspath(args.bin_dir)
     else:
         if not args.no_build:
-            build(args.build_dir)
+            build(args.build_dir, args.lace_src)
         bin_dir = os.path.join(args.build_dir, "bench")
     exes = [os.path.join(bin_dir, e) for e in EXECUTABLES if os.access(os.path.join(bin_dir, e), os.X_OK)]
     if not exes:

@@ -11,7 +11,8 @@
 #   OUT/run.sh             runs the whole suite (python3 needed; gnuplot only
 #                          for the plots, which can be drawn back home)
 #
-# OUT defaults to bundle/ (git-ignored). liburcu is linked statically by the
+# OUT defaults to bundle/ (git-ignored). With WB_LACE_SRC=PATH (a Lace source
+# tree) the Lace contenders are bundled too. liburcu is linked statically by the
 # top meson.build, so it is not among the libraries. Copy OUT over, run
 # OUT/run.sh there, bring OUT/results/ back and (re)draw the report with
 #   tools/bench_report.py OUT/results/results.json --out REPORT.md --plots plots
@@ -25,7 +26,7 @@ build=${BUNDLE_BUILD_DIR:-$root/build-bundle}
 # bundled libraries are found in lib/ too. Meson escapes the $ for ninja.
 rpath='-Wl,-rpath,$ORIGIN/lib,--disable-new-dtags'
 setup=(meson setup "$build" --buildtype=release -Dbench=true -Dtests=false -Dstatic_urcu=true
-       "-Dc_link_args=$rpath" "-Dcpp_link_args=$rpath")
+       "-Dc_link_args=$rpath" "-Dcpp_link_args=$rpath" "-Dlace_src=${WB_LACE_SRC:-}")
 if [ -f "$build/build.ninja" ]; then
     setup+=(--reconfigure)
 fi
@@ -43,7 +44,7 @@ fi
 
 rm -rf "$out"
 mkdir -p "$out/bin/lib" "$out/tools"
-for exe in bench_weft bench_omp_gomp bench_omp_llvm; do
+for exe in bench_weft bench_omp_gomp bench_omp_llvm bench_lace bench_lace14; do
     if [ -x "$build/bench/$exe" ]; then
         cp "$build/bench/$exe" "$out/bin/"
     else
