@@ -112,9 +112,11 @@ def min_time_flag(exe, seconds):
     return f"--benchmark_min_time={seconds}s"
 
 
-def run_case(exe, case, args, json_path, show):
-    """Runs one case of one executable; streams its result lines; returns the parsed JSON."""
-    cmd = [exe, f"--benchmark_filter=^{re.escape(case)}/", f"--benchmark_out={json_path}",
+def run_case(exe, case, args, json_path, show, only=None):
+    """Runs one case of one executable; streams its result lines; returns the parsed JSON.
+    `only`, a regular expression, narrows the runs to the names case/<only>..."""
+    pattern = f"^{re.escape(case)}/" + (f"({only})" if only else "")
+    cmd = [exe, f"--benchmark_filter={pattern}", f"--benchmark_out={json_path}",
            "--benchmark_out_format=json", "--benchmark_color=false"] + args
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     tail = []
@@ -130,7 +132,10 @@ def run_case(exe, case, args, json_path, show):
             log("    | " + line)
         return None
     with open(json_path) as f:
-        return json.load(f)
+        text = f.read()
+    if not text.strip():  # the filter matched none of this executable's runs
+        return {"context": {}, "benchmarks": []}
+    return json.loads(text)
 
 
 def update(path, new, rerun):
@@ -142,6 +147,7 @@ def update(path, new, rerun):
     metas = {c["name"]: c for c in new["cases"]}
     old["cases"] = [metas.pop(c["name"], c) for c in old["cases"]] + list(metas.values())
     old.setdefault("busy_before", {}).update(new["busy_before"])
+    old.setdefault("case_settings", {}).update(new.get("case_settings", {}))
     old["executables"].update(new["executables"])
     old["settings"]["command"] += f"; then {new['settings']['command']}"
     return old
@@ -152,9 +158,14 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, threads 1,2, one round, no repetitions")
     ap.add_argument("--threads", help="the thread sweep, e.g. 1,2,4,8,16 (default; smoke: 1,2)")
     ap.add_argument("--max-threads", type=int, help="drop sweep entries above this (env WB_MAX_THREADS too)")
-    ap.add_argument("--reps", type=int, default=5, help="repetitions per run; the report uses medians")
+    ap.add_argument("--reps", type=int, default=5,
+                    help="repetitions, interleaved (every contender once per repetition); the report uses medians")
     ap.add_argument("--min-time", type=float, default=0.05, help="seconds per repetition (at least one round)")
     ap.add_argument("--filter", default="", help="regular expression on case names")
+    ap.add_argument("--only", metavar="RE",
+                    help="only the runs of each case whose name after 'case/' matches RE from its start, "
+                         "e.g. '(weft|lace)/spawns:1/' or '[^/]*/threads:[12]$'")
+    ap.add_argument("--size", type=int, help="problem size instead of each case's (e.g. 35 with --filter '^fib$')")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--lace-src", default=os.environ.get("WB_LACE_SRC"), metavar="PATH",
                     help="a Lace source tree (github.com/trolando/lace) to build the Lace contenders from "
@@ -193,6 +204,8 @@ def main():
     max_threads = args.max_threads or int(os.environ.get("WB_MAX_THREADS", "0") or 0)
     if max_threads:
         wb_args.append(f"--wb_max_threads={max_threads}")
+    if args.size:
+        wb_args.append(f"--wb_size={args.size}")
 
     cases = []  # (name, description, [executables])
     seen = {}
@@ -209,40 +222,53 @@ def main():
                     seen[c["name"]]["meta"]["impls"].append(i)
 
     os.makedirs(os.path.join(args.out, "json"), exist_ok=True)
-    runs = sum(len(seen[c]["exes"]) for c in cases)
-    log(f"== {len(cases)} cases, {runs} runs, results in {args.out}")
+    reps = 1 if args.smoke else args.reps
+    runs = sum(len(seen[c]["exes"]) for c in cases) * reps
+    log(f"== {len(cases)} cases, {runs} runs ({reps} interleaved repetition(s)), results in {args.out}")
     merged = {"context": None, "benchmarks": [], "cases": [seen[c]["meta"] for c in cases],
-              "settings": {"smoke": args.smoke, "reps": 1 if args.smoke else args.reps,
+              "settings": {"smoke": args.smoke, "reps": reps, "interleaved": True,
                            "min_time": args.min_time, "threads": args.threads, "max_threads": max_threads,
+                           "size": args.size, "only": args.only,
                            "command": " ".join(["tools/bench.py"] + sys.argv[1:])},
-              "executables": {}, "machine": lscpu(), "busy_before": {}}
+              "executables": {}, "machine": lscpu(), "busy_before": {},
+              "case_settings": {c: {"size": args.size} for c in cases} if args.size else {}}
     start = time.monotonic()
     k = 0
     failures = 0
+    # Interleaved repetitions: repetition r runs every contender of the case
+    # once (each executable in turn, each of its contenders in turn) before
+    # repetition r + 1 starts, so that a slow spell of a shared machine falls
+    # on all contenders alike instead of on whichever ran back to back
+    # through it. The report takes the median over the repetitions.
     for case in cases:
-        for exe in seen[case]["exes"]:
-            k += 1
-            name = os.path.basename(exe)
-            gb_args = list(wb_args)
-            if not args.smoke:
-                gb_args += [min_time_flag(exe, args.min_time), f"--benchmark_repetitions={args.reps}",
-                            "--benchmark_display_aggregates_only=true"]
-            log(f"[{k:2d}/{runs}] {case} ({name})  t+{time.monotonic() - start:.0f}s")
-            if args.quiet_wait > 0:
-                busy = wait_for_quiet(args.quiet_wait)
-                if busy is not None:
-                    merged["busy_before"][f"{case}/{name}"] = round(busy, 3)
-            data = run_case(exe, case, gb_args, os.path.join(args.out, "json", f"{case}.{name}.json"),
-                            show="medians")
-            if data is None:
-                failures += 1
-                continue
-            if merged["context"] is None or name == "bench_weft":
-                merged["context"] = data["context"]
-            merged["executables"][name] = data["context"].get("executable")
-            for b in data["benchmarks"]:
-                b["executable"] = name
-                merged["benchmarks"].append(b)
+        for rep in range(reps):
+            for exe in seen[case]["exes"]:
+                k += 1
+                name = os.path.basename(exe)
+                gb_args = list(wb_args)
+                if not args.smoke:
+                    gb_args.append(min_time_flag(exe, args.min_time))
+                log(f"[{k:2d}/{runs}] {case} ({name}, repetition {rep + 1}/{reps})  "
+                    f"t+{time.monotonic() - start:.0f}s")
+                if args.quiet_wait > 0 and exe == seen[case]["exes"][0]:
+                    busy = wait_for_quiet(args.quiet_wait)
+                    if busy is not None:
+                        merged["busy_before"][f"{case}/rep{rep + 1}"] = round(busy, 3)
+                data = run_case(exe, case, gb_args,
+                                os.path.join(args.out, "json", f"{case}.{name}.{rep + 1}.json"),
+                                show="all", only=args.only)
+                if data is None:
+                    failures += 1
+                    continue
+                if not data["benchmarks"]:
+                    continue
+                if merged["context"] is None or name == "bench_weft":
+                    merged["context"] = data["context"]
+                merged["executables"][name] = data["context"].get("executable")
+                for b in data["benchmarks"]:
+                    b["executable"] = name
+                    b["repetition"] = rep
+                    merged["benchmarks"].append(b)
     # A weft contender that could not even be set up is a failure (a peer
     # may legitimately decline, e.g. ck_ring on an over-subscribed machine).
     for b in merged["benchmarks"]:

@@ -200,9 +200,11 @@ def machine_lines(results):
         out.append("- lscpu: " + "; ".join(f"{k}: {v}" for k, v in m.items()) + ".")
     s = results.get("settings", {})
     if s:
+        order = ("interleaved: each repetition runs every contender once, A B C A B C"
+                 if s.get("interleaved") else "back to back")
         out.append(f"- Command: `{s.get('command')}` ({'smoke mode' if s.get('smoke') else 'full mode'}; "
-                   f"{s.get('reps')} repetition(s) per run, median shown; at least {s.get('min_time')} s per "
-                   f"repetition).")
+                   f"{s.get('reps')} repetition(s) per run, {order}; median shown; at least "
+                   f"{s.get('min_time')} s per repetition).")
     return out
 
 
@@ -218,8 +220,13 @@ def render(results, plots_dir, rel_dir, title, shift=0):
            "*baseline* is the case's reference (weft's mutex twin for the pool and queue cases, pthreads for "
            "the sync cases); *best peer* is the best contender whose name does not start with `weft`.", ""]
 
-    summary = [f"{h}## Summary", "", "| case | metric | threads | weft | vs baseline | vs best peer |",
-               "|---|---|---|---|---|---|"]
+    ncpu = (results.get("context") or {}).get("num_cpus") or 0
+    head = ["| case | metric | threads | weft | vs baseline | vs best peer |", "|---|---|---|---|---|---|"]
+    summary = [f"{h}## Summary", "", f"Rows with at most {ncpu or '?'} threads (the CPUs of this machine).", ""] + head
+    oversub = [f"{h}### Over-subscribed rows", "",
+               f"More threads than the {ncpu or '?'} CPUs: how a runtime copes with preemption, not how it "
+               "scales; kept out of the summary above.", ""] + head
+    n_oversub = 0
     body = []
     for case in [c["name"] for c in results["cases"] if c["name"] in table]:
         by_arg = table[case]
@@ -227,6 +234,9 @@ def render(results, plots_dir, rel_dir, title, shift=0):
         lower = meta["lower_is_better"]
         body += [f"{h}## {case}", "", meta["what"], "",
                  f"Metric: {metric_label(meta)}. Baseline: `{meta['baseline']}`.", ""]
+        size = (results.get("case_settings") or {}).get(case, {}).get("size")
+        if size:
+            body += [f"Run at size {size} (`--size {size}`) instead of the case's default.", ""]
         busy = {k.split("/", 1)[1]: v for k, v in results.get("busy_before", {}).items()
                 if k.split("/", 1)[0] == case}
         if busy:
@@ -258,8 +268,15 @@ def render(results, plots_dir, rel_dir, title, shift=0):
                 rb = ratio_text(meta, weft, base, lower) if meta["baseline"] != "weft" else "–"
                 bp = best_peer(row, impls, lower)
                 rp = ratio_text(meta, weft, bp[1], lower, bp[0]) if bp else "–"
-                body.append(f"| {t} | " + " | ".join(cells) + f" | {rb} | {rp} |")
-                summary.append(f"| {label} | {meta['metric']} | {t} | {fmt(weft, meta['metric'])} | {rb} | {rp} |")
+                over = ncpu and t > ncpu
+                body.append(f"| {t}{' (over-subscribed)' if over else ''} | " + " | ".join(cells) +
+                            f" | {rb} | {rp} |")
+                line = f"| {label} | {meta['metric']} | {t} | {fmt(weft, meta['metric'])} | {rb} | {rp} |"
+                if over:
+                    oversub.append(line)
+                    n_oversub += 1
+                else:
+                    summary.append(line)
             body.append("")
             if notes:
                 body += [" ".join(f"[{k + 1}] {n}." for k, n in enumerate(notes)), ""]
@@ -269,6 +286,8 @@ def render(results, plots_dir, rel_dir, title, shift=0):
                 series = OrderedDict((i, {t: v for t, (v, e) in by_impl[i].items() if e is None}) for i in impls)
                 if plot(png, label, meta, series, threads):
                     body += [f"![{label}]({os.path.relpath(png, rel_dir)})", ""]
+    if n_oversub:
+        summary += [""] + oversub
     return "\n".join(md + summary + [""] + body) + "\n"
 
 
