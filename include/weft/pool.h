@@ -151,7 +151,12 @@ WEFT_API int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures);
 /* shutdown(wait = true) then free everything. Must not be called
  * concurrently with any other call on p, nor be followed by one. Called from
  * one of the pool's own tasks it does nothing (it cannot wait for itself).
- * NULL is a no-op. */
+ * NULL is a no-op.
+ * fork(): a pool inherited from the parent process is dead in the child (its
+ * workers do not exist there): submissions return ESHUTDOWN, shutdown
+ * returns 0 at once, and destroy cancels the futures of tasks still queued
+ * and frees the pool without joining anything. A task a parent's worker was
+ * running never finishes in the child. New pools work in the child. */
 WEFT_API void weft_pool_destroy(weft_pool *p);
 
 /* The number of workers. */

@@ -119,7 +119,11 @@ WEFT_API weft_thread *weft_current_thread(void);
 
 /* The main thread's entry (the thread whose kernel id equals the process id).
  * If the library was loaded by another thread and the main thread never
- * called into weft, its ident and native_id read 0. */
+ * called into weft, its ident and native_id read 0.
+ * After fork() the child's main thread is the forking thread, as in Python:
+ * this returns that thread's entry (its name kept, its native_id the
+ * child's pid, its ident weft_get_ident()); every other thread inherited from
+ * the parent is finished (not alive, unlisted, joins at once). */
 WEFT_API weft_thread *weft_main_thread(void);
 
 /* Threads alive now: started weft threads whose target has not returned,

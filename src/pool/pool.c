@@ -46,6 +46,8 @@ int weft__pool_admit(const weft_pool *p, bool refuse_own)
     if (WEFT_UNLIKELY(atomic_load_explicit(&p->shut, memory_order_relaxed)) &&
         (refuse_own || !weft__pool_is_own_worker(p)))
         return ESHUTDOWN;
+    if (weft__pool_inherited(p))
+        return ESHUTDOWN; /* nobody would run it */
     return 0;
 }
 
@@ -157,6 +159,7 @@ int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
     size_t n = opts->max_workers != 0 ? opts->max_workers : default_workers();
     if (n > WEFT_POOL_MAX_WORKERS)
         n = WEFT_POOL_MAX_WORKERS;
+    weft__fork_init();
 
     size_t size = (sizeof(weft_pool) + WEFT_CACHELINE - 1) / WEFT_CACHELINE * WEFT_CACHELINE;
     weft_pool *p = aligned_alloc(WEFT_CACHELINE, size);
@@ -184,6 +187,7 @@ int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
     pthread_mutex_init(&p->admin, NULL);
     pthread_mutex_init(&p->join, NULL);
     p->nthreads = 0;
+    p->fork_gen = weft__fork_gen();
     rc = start_threads(p, args, opts->stack_size);
     if (rc != 0) {
         pthread_mutex_destroy(&p->join);
@@ -281,6 +285,13 @@ int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures)
         return EINVAL;
     if (wait && weft__pool_is_own_worker(p))
         return EDEADLK;
+    if (weft__pool_inherited(p)) {
+        /* Its workers are gone and a vanished thread may hold admin: there
+         * is nothing to close, cancel or join (sched/inherited.c drops the
+         * queued work at destroy). */
+        atomic_store_explicit(&p->shut, true, memory_order_relaxed);
+        return 0;
+    }
     pthread_mutex_lock(&p->admin);
     bool first = !atomic_load_explicit(&p->shut, memory_order_relaxed);
     atomic_store_explicit(&p->shut, true, memory_order_relaxed);
@@ -312,6 +323,14 @@ void weft_pool_destroy(weft_pool *p)
      * than free it under its running workers. */
     if (weft_pool_shutdown(p, true, false) != 0)
         return;
+    if (weft__pool_inherited(p)) {
+        /* Not the mutexes: a vanished thread may hold them. */
+        weft__sched_abandon(&p->sched);
+        free(p->args);
+        free(p->threads);
+        free(p);
+        return;
+    }
     weft__sched_deinit(&p->sched);
     pthread_mutex_destroy(&p->join);
     pthread_mutex_destroy(&p->admin);

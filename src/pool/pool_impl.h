@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "sched/sched.h"
+#include "thread/fork.h"
 #include "weft/pool.h"
 
 /* Allocated line-aligned (the scheduler's hot fields are line-aligned).
@@ -28,7 +29,16 @@ struct weft_pool {
     bool cancel_done;
     pthread_mutex_t join;
     bool joined;
+    /* weft__fork_gen() at creation: a pool that sees it changed was
+     * inherited across fork() and its workers do not exist (thread/fork.c). */
+    uint32_t fork_gen;
 };
+
+/* Whether p was inherited from a parent process (its workers are gone). */
+static inline bool weft__pool_inherited(const weft_pool *p)
+{
+    return WEFT_UNLIKELY(p->fork_gen != weft__fork_gen());
+}
 
 /* Whether the calling thread is one of p's workers. */
 static inline bool weft__pool_is_own_worker(const weft_pool *p)

@@ -38,6 +38,8 @@
 #include <stdalign.h>
 #include <stdlib.h>
 
+#include "thread/fork.h"
+
 #include <urcu/urcu-qsbr.h>
 
 #if defined(__SANITIZE_THREAD__)
@@ -139,7 +141,7 @@ static int grow(weft__deque *dq, int64_t t, int64_t b)
      * acquire load of buf in steal (and push's later release of bottom). */
     atomic_store_explicit(&dq->buf, a, memory_order_release);
     tsan_release(old);
-    urcu_qsbr_call_rcu(&old->rcu, buf_reclaim);
+    weft__rcu_call(&old->rcu, buf_reclaim); /* not while forking: thread/fork.h */
     return 0;
 }
 

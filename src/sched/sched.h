@@ -35,6 +35,7 @@
 #include "sched/injector.h"
 #include "sched/task.h"
 #include "sync/eventcount.h"
+#include "thread/fork.h"
 #include "weft/pool.h"
 #include "weft/queue.h"
 
@@ -69,6 +70,7 @@ typedef struct weft__worker {
     unsigned index;
     bool online; /* registered with liburcu-qsbr and online (stealing) */
     WEFT_CACHE_ALIGNED weft__wstats stats;
+    weft__rcu_reader rcu; /* the worker's liburcu registration (stealing) */
 } weft__worker;
 
 /* The mutex scheduler's queue. Lock order: mu is a leaf; exec (which may run
@@ -128,6 +130,10 @@ int weft__sched_init(weft__sched *s, size_t nworkers, weft_sched_kind kind);
 /* After every worker left. Frees records still queued without running them
  * (there are none after a finished shutdown). */
 void weft__sched_deinit(weft__sched *s);
+/* deinit for a scheduler inherited across fork(), whose workers do not exist
+ * in the calling process (sched/inherited.c): cancels the futures of queued
+ * submissions, frees what no vanished thread can hold. Runs alone. */
+void weft__sched_abandon(weft__sched *s);
 
 /* Worker threads: enter binds the calling thread to worker index (and
  * registers it with liburcu-qsbr for the stealing scheduler); run executes

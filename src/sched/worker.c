@@ -123,6 +123,7 @@
 #include <urcu/urcu-qsbr.h>
 
 #include "sched/help.h"
+#include "thread/fork.h"
 
 _Thread_local weft__worker *weft__tls_worker __attribute__((tls_model("initial-exec")));
 
@@ -497,7 +498,7 @@ void weft__sched_worker_enter(weft__sched *s, size_t index)
 {
     weft__tls_worker = &s->workers[index];
     if (s->kind == WEFT_SCHED_STEALING) {
-        urcu_qsbr_register_thread();
+        weft__rcu_register(&s->workers[index].rcu);
         urcu_qsbr_thread_offline();
     }
 }
@@ -525,7 +526,7 @@ void weft__sched_worker_run(weft__sched *s)
 void weft__sched_worker_leave(weft__sched *s)
 {
     if (s->kind == WEFT_SCHED_STEALING)
-        urcu_qsbr_unregister_thread();
+        weft__rcu_unregister(&weft__tls_worker->rcu);
     weft__tls_worker = NULL;
 }
 

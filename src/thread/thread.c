@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "internal/atomics.h"
+#include "thread/fork.h"
 #include "thread/local.h"
 #include "weft/sync.h"
 #include "weft/thread.h"
@@ -99,6 +100,9 @@ static weft_thread main_entry = {
 };
 
 static _Thread_local weft_thread *self;
+/* The main thread: main_entry, or after a fork the forking thread's entry.
+ * Written only by a child's fork handler while it is single-threaded. */
+static _Atomic(weft_thread *) main_thread = &main_entry;
 static _Atomic unsigned long name_counter;
 static _Atomic(weft_excepthook_fn) excepthook;
 static pthread_key_t dummy_key;
@@ -247,30 +251,33 @@ static void join_at_exit(void)
     }
 }
 
-static void fork_prepare(void)
+static weft_thread *adopt_current(void);
+
+/* pthread_atfork handlers, run by thread/fork.c's (whose design note gives
+ * the semantics). */
+void weft__thread_fork_prepare(void)
 {
     weft_lock_acquire(&registry.lock, WEFT_FOREVER);
     weft__local_fork_prepare();
 }
 
-static void fork_parent(void)
+void weft__thread_fork_parent(void)
 {
     weft__local_fork_parent();
     weft_lock_release(&registry.lock);
 }
 
-/* Only the forking thread exists in the child: every other entry is dead. */
-static void fork_child(void)
+/* Only the forking thread exists in the child: every other entry is dead, and
+ * the forking thread becomes the main thread (Python's _after_fork). */
+void weft__thread_fork_child(void)
 {
     weft__local_fork_child();
     weft_lock_init(&registry.lock);
-    weft_thread *next;
+    weft_thread *me = self, *next;
     for (weft_thread *t = registry.head; t != NULL; t = next) {
         next = t->next;
-        if (t == self) {
-            atomic_store_explicit(&t->native_id, (long)gettid(), memory_order_relaxed);
+        if (t == me)
             continue;
-        }
         registry_remove_locked(t);
         weft_lock_init(&t->lock);
         t->os_alive = false;
@@ -281,6 +288,16 @@ static void fork_child(void)
         else if (t->kind == KIND_WEFT)
             thread_unref(t); /* the vanished thread's reference */
     }
+    if (me == NULL) {
+        /* A thread weft never saw forked: it takes the main entry over
+         * (adopt_current picks it, since the child's tid is its pid). */
+        weft_event_init(&main_entry.done);
+        me = adopt_current();
+    }
+    if (me != NULL) {
+        atomic_store_explicit(&me->native_id, (long)gettid(), memory_order_relaxed);
+        atomic_store_explicit(&main_thread, me, memory_order_relaxed);
+    }
 }
 
 static void init_once_fn(void)
@@ -290,9 +307,7 @@ static void init_once_fn(void)
         weft__die("pthread_key_create", err);
     if (atexit(join_at_exit) != 0)
         weft__die("atexit", ENOMEM);
-    err = pthread_atfork(fork_prepare, fork_parent, fork_child);
-    if (err != 0)
-        weft__die("pthread_atfork", err);
+    weft__fork_init();
 }
 
 static void init(void)
@@ -591,7 +606,8 @@ weft_thread *weft_current_thread(void)
 
 weft_thread *weft_main_thread(void)
 {
-    return &main_entry;
+    /* Relaxed: see main_thread. */
+    return atomic_load_explicit(&main_thread, memory_order_relaxed);
 }
 
 size_t weft_active_count(void)
