@@ -26,12 +26,12 @@
  * (prepare; attempt again; wait), which loses no wake-up because the waiter's
  * prepare (an RMW and a seq_cst fence) comes before its re-attempt and the
  * notifier's fence comes after the change that made the attempt possible
- * (parking.c).
+ * (sync/parking.c).
  * The lots are counted (notify(1) signals one announced thread and counts
  * it off), not the eventcount (sync/eventcount.h), whose notify keeps waking
  * (a syscall each time) until the woken thread has run: a queue notifies on
  * every operation, and on an over-subscribed machine that was a syscall per
- * item (parking.h).
+ * item (sync/parking.h).
  * Passing the baton. A waiter woken by notify(1) may find the slot it was
  * woken for still late (a thread stalled in the ring's window); it parks
  * again, and the one wake-up is spent while items remain for other sleepers.

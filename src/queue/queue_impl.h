@@ -9,7 +9,7 @@
  *   QUEUE_LOCKED  LIFO / PRIORITY: a store (store.c) under a weft_lock;
  *   QUEUE_MUTEX   any kind: Python's queue.Queue algorithm with pthreads
  *                 (queue_mutex.c), for comparison.
- * The first three park blocked threads in the parking lots (parking.c)
+ * The first three park blocked threads in the parking lots (sync/parking.c)
  * not_empty / not_full / all_done and count tasks with `done` against the number of
  * successful puts (task_done never touches the put path).
  *
@@ -26,7 +26,7 @@
 
 #include "internal/atomics.h"
 #include "queue/ring.h"
-#include "queue/parking.h"
+#include "sync/parking.h"
 #include "weft/queue.h"
 #include "weft/sync.h"
 

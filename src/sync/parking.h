@@ -1,4 +1,4 @@
-/* queue/parking.h: a counted parking lot, where the queue's blocked threads
+/* sync/parking.h: a counted parking lot, where the queue's blocked threads
  * sleep. Internal. Algorithm and correctness: parking.c.
  *
  * Same protocol as the eventcount (sync/eventcount.h):
@@ -21,8 +21,8 @@
  * Concurrency: every call may run on any thread at any time; prepare must be
  * followed by exactly one cancel or wait by the same thread.
  */
-#ifndef WEFT_QUEUE_PARKING_H
-#define WEFT_QUEUE_PARKING_H
+#ifndef WEFT_SYNC_PARKING_H
+#define WEFT_SYNC_PARKING_H
 
 #include "internal/atomics.h"
 
@@ -42,4 +42,4 @@ int weft__lot_wait(weft__lot *lot, const weft__deadline *d);
  * change. Costs a fence and a load when nobody is announced. */
 void weft__lot_notify(weft__lot *lot, uint32_t n);
 
-#endif /* WEFT_QUEUE_PARKING_H */
+#endif /* WEFT_SYNC_PARKING_H */

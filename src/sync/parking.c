@@ -1,4 +1,4 @@
-/* queue/parking.c: a counted parking lot (announce, re-check, sleep on a
+/* sync/parking.c: a counted parking lot (announce, re-check, sleep on a
  * token count), the parking primitive of weft_queue.
  *
  * Design note. Two counters: waiters (threads announced and not yet
@@ -30,12 +30,19 @@
  * bucket lock, so a post before the sleep makes the sleep return at once and
  * a post after it finds the sleeper).
  */
-#include "queue/parking.h"
+#include "sync/parking.h"
 
 #include <errno.h>
 #include <stdint.h>
 
 #include "internal/atomics.h"
+
+/* A test seam: tests/sync/test_parking.c compiles this file with the macro
+ * defined, to run another thread inside withdraw's window deterministically.
+ * Empty in the library. */
+#ifndef WEFT__LOT_RACE_WINDOW
+#define WEFT__LOT_RACE_WINDOW(lot) ((void)(lot))
+#endif
 
 void weft__lot_init(weft__lot *lot)
 {
@@ -75,6 +82,7 @@ static bool withdraw(weft__lot *lot)
                                                   memory_order_relaxed))
             return false;
     }
+    WEFT__LOT_RACE_WINDOW(lot);
     while (!try_take_token(lot))
         weft__cpu_relax();
     return true;
