@@ -100,6 +100,21 @@ int weft__futex_wait(_Atomic uint32_t *word, uint32_t expected, const weft__dead
 /* Wake up to n sleepers on word (INT32_MAX = all). Returns how many woke. */
 int weft__futex_wake(_Atomic uint32_t *word, int n);
 
+/* The high 32-bit half of a 64-bit atomic word, as a futex word: lets one
+ * RMW on the whole word change a count the kernel sleeps on together with
+ * another count beside it (the eventcount's epoch and waiters, the parking
+ * lot's tokens and waiters). The kernel reads the half with a plain aligned
+ * 32-bit load, which sees every store to the whole word (single-copy
+ * atomicity of aligned accesses on the machines we target). */
+static inline _Atomic uint32_t *weft__futex_high_half(_Atomic uint64_t *word)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (_Atomic uint32_t *)((char *)word + 4);
+#else
+    return (_Atomic uint32_t *)word;
+#endif
+}
+
 /* Move sleepers: wake up to nwake sleepers of from, requeue up to nmove others
  * onto to, if *from still equals expected. Returns -1 when *from changed. */
 int weft__futex_cmp_requeue(_Atomic uint32_t *from, int nwake, int nmove, _Atomic uint32_t *to,

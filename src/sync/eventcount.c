@@ -39,11 +39,7 @@ static_assert(sizeof(_Atomic uint64_t) == 8, "eventcount packs two 32-bit halves
 
 static _Atomic uint32_t *epoch_word(weft__eventcount *ec)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (_Atomic uint32_t *)((char *)&ec->state + 4);
-#else
-    return (_Atomic uint32_t *)&ec->state;
-#endif
+    return weft__futex_high_half(&ec->state);
 }
 
 void weft__ec_init(weft__eventcount *ec)
@@ -57,7 +53,7 @@ uint32_t weft__ec_prepare(weft__eventcount *ec)
     /* seq_cst fence: the waiter-side half of the store-buffering pair: orders
      * the announcement above before the caller's re-check of its condition;
      * pairs with the fence in weft__ec_notify. */
-    atomic_thread_fence(memory_order_seq_cst);
+    weft__fence_seq_cst();
     return (uint32_t)(prev >> EC_EPOCH_SHIFT);
 }
 
@@ -87,7 +83,7 @@ bool weft__ec_notify(weft__eventcount *ec, int n)
     /* seq_cst fence: the notifier-side half of the store-buffering pair:
      * orders the caller's "make the condition true" before reading the waiter
      * count; pairs with the seq_cst fetch_add in weft__ec_prepare. */
-    atomic_thread_fence(memory_order_seq_cst);
+    weft__fence_seq_cst();
     uint64_t s = atomic_load_explicit(&ec->state, memory_order_relaxed);
     if ((s & EC_WAITER_MASK) == 0)
         return false;

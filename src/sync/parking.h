@@ -19,7 +19,10 @@
  * slow to be scheduled that difference is a syscall per item.
  *
  * Concurrency: every call may run on any thread at any time; prepare must be
- * followed by exactly one cancel or wait by the same thread.
+ * followed by exactly one cancel or wait by the same thread. Every call
+ * returns in a bounded number of its own steps except wait's sleep (the
+ * word's RMW loops are lock-free: a failed CAS means another call's
+ * succeeded).
  */
 #ifndef WEFT_SYNC_PARKING_H
 #define WEFT_SYNC_PARKING_H
@@ -27,8 +30,11 @@
 #include "internal/atomics.h"
 
 typedef struct weft__lot {
-    _Atomic uint32_t waiters; /* announced and not yet signalled */
-    _Atomic uint32_t tokens;  /* futex word: signals not yet taken */
+    /* Low 32 bits: waiters, threads announced and not yet signalled. High 32
+     * bits: tokens, signals sent and not yet taken; that half is the futex
+     * word. One word, so that a signal moves from one count to the other in
+     * one RMW (parking.c). */
+    _Atomic uint64_t state;
 } weft__lot;
 
 void weft__lot_init(weft__lot *lot);
@@ -38,8 +44,12 @@ void weft__lot_prepare(weft__lot *lot);
 void weft__lot_cancel(weft__lot *lot);
 /* Sleep until signalled or the deadline (NULL = forever): 0 or ETIMEDOUT. */
 int weft__lot_wait(weft__lot *lot, const weft__deadline *d);
-/* Signal up to n announced threads (INT32_MAX: all of them). Call after the
+/* Signal up to n announced threads (UINT32_MAX: all of them). Call after the
  * change. Costs a fence and a load when nobody is announced. */
 void weft__lot_notify(weft__lot *lot, uint32_t n);
+
+/* Snapshots, for tests and assertions. */
+uint32_t weft__lot_waiters(const weft__lot *lot);
+uint32_t weft__lot_tokens(const weft__lot *lot);
 
 #endif /* WEFT_SYNC_PARKING_H */

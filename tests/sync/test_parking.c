@@ -190,7 +190,7 @@ Test(parking, notify_n_wakes_n)
         t[i] = spawn(sleeper_main, &s[i]);
     }
     double end = now_s() + POLL_LIMIT;
-    while ((uint32_t)atomic_load(&lot.waiters) < 3 && now_s() < end)
+    while (weft__lot_waiters(&lot) < 3 && now_s() < end)
         nap_ms(1);
     weft__lot_notify(&lot, 1);
     int woken = 0, timed_out = 0;
