@@ -42,7 +42,7 @@ for model in tests/model/*.pml; do
         cp "$model" "$dir/"
         # shellcheck disable=SC2086
         (cd "$dir" && spin -a $sflags "$name.pml" >spin.out 2>&1 &&
-            gcc -O2 -w $cflags -DMEMLIM=2048 -o pan pan.c >cc.out 2>&1 &&
+            gcc -O1 -w $cflags -DMEMLIM=2048 -o pan pan.c >cc.out 2>&1 &&
             timeout 300 ./pan -m1000000 $pflags >pan.out 2>&1) || true
         if [ ! -s "$dir/pan.out" ]; then
             echo "FAIL $name [$sflags | $pflags]: spin or gcc failed" >&2
