@@ -7,6 +7,7 @@
 
 #include "weft/common.h"
 #include "weft/atomic.h"
+#include "weft/version.h"
 #include "weft/sync.h"
 #include "weft/thread.h"
 #include "weft/queue.h"

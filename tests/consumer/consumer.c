@@ -5,6 +5,7 @@
  * every check holds and prints one line. */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <weft.h>
 
@@ -83,6 +84,7 @@ int main(void)
     uintptr_t sum = 0;
 
     CHECK(initialisers_sane());
+    CHECK(strcmp(weft_version(), WEFT_VERSION_STRING) == 0);
     opts.max_workers = 2;
     opts.thread_name_prefix = "consumer";
     CHECK(weft_pool_create(&pool, &opts) == 0);

@@ -4,6 +4,7 @@
 // it (layout.h, layout_c.c). Exits 0 when every check holds.
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include <weft.h>
@@ -127,6 +128,7 @@ int main()
 {
     CHECK(check_layout() == 0);
     CHECK(initialisers_sane());
+    CHECK(std::strcmp(weft_version(), WEFT_VERSION_STRING) == 0);
 
     weft_pool_options opts = WEFT_POOL_OPTIONS_INIT;
     opts.max_workers = 2;
