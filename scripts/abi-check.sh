@@ -23,8 +23,8 @@ if [ -z "$dir" ]; then
     [ -d "$dir" ] || meson setup "$dir" "$root" -Ddefault_library=shared -Dtests=false -Dbench=false >/dev/null
     ninja -C "$dir" >/dev/null
 fi
-lib=$dir/libweft.so
-[ -e "$lib" ] || { echo "abi-check: no $lib (a build with default_library=shared or both)" >&2; exit 1; }
+lib=$(find "$dir" -maxdepth 1 -name 'libweft.so*' ! -name '*.p' | sort | head -n 1)
+[ -n "$lib" ] || { echo "abi-check: no libweft.so* in $dir (a build with default_library=shared or both)" >&2; exit 1; }
 list=$root/abi/weft.symbols
 version=$(sed -n "s/^  version : '\(.*\)',/\1/p" "$root/meson.build")
 tmp=$(mktemp -d)

@@ -16,8 +16,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 jobs=(-j 2)
 cons=$root/tests/consumer
-cq_flag=""
-if grep -rqs 'weft_cq_create' "$root/include"; then cq_flag=-DCONSUMER_HAVE_CQ; fi
 strict="-Wall -Wextra -Wpedantic -Wcast-qual -Wfloat-equal -Wshadow -Wundef -Werror"
 soname=$(sed -n "s/^  version : '\([0-9]*\)\..*/\1/p" "$root/meson.build")
 [ -n "$soname" ] || { echo "cannot read the version from meson.build" >&2; exit 1; }
@@ -38,7 +36,7 @@ mkproject() { # dir, meson arguments of subproject()
     cat >"$1/meson.build" <<MESON
 project('consumer', 'c', 'cpp', default_options : ['c_std=c11', 'cpp_std=c++11', 'warning_level=3', 'werror=true'])
 weft_dep = dependency('weft', fallback : ['weft', 'weft_dep'], $2)
-args = ['-Wcast-qual', '-Wfloat-equal', '-Wshadow', '-Wundef'${cq_flag:+, '$cq_flag'}]
+args = ['-Wcast-qual', '-Wfloat-equal', '-Wshadow', '-Wundef']
 executable('consumer_c', 'consumer.c', c_args : args, dependencies : weft_dep, install : true)
 executable('consumer_cpp', 'consumer.cpp', 'layout_c.c', c_args : args, cpp_args : args,
   dependencies : weft_dep, install : true)
@@ -84,15 +82,15 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 mkdir "$tmp/pc"
 # shellcheck disable=SC2086,SC2046
 {
-    gcc -std=c11 $strict -Wstrict-prototypes -Wmissing-prototypes $cq_flag -I"$cons" "$cons/consumer.c" \
+    gcc -std=c11 $strict -Wstrict-prototypes -Wmissing-prototypes -I"$cons" "$cons/consumer.c" \
         -o "$tmp/pc/consumer_c" $(pkg-config --cflags --libs weft)
-    gcc -std=c11 $strict $cq_flag -c "$cons/layout_c.c" -o "$tmp/pc/layout_c.o" $(pkg-config --cflags weft)
-    g++ -std=c++17 $strict $cq_flag -I"$cons" "$cons/consumer.cpp" "$tmp/pc/layout_c.o" -o "$tmp/pc/consumer_cpp" \
+    gcc -std=c11 $strict -c "$cons/layout_c.c" -o "$tmp/pc/layout_c.o" $(pkg-config --cflags weft)
+    g++ -std=c++17 $strict -I"$cons" "$cons/consumer.cpp" "$tmp/pc/layout_c.o" -o "$tmp/pc/consumer_cpp" \
         $(pkg-config --cflags --libs weft)
 }
 LD_LIBRARY_PATH=$prefix/lib run_both "$tmp/pc"
 # shellcheck disable=SC2046
-gcc -std=c11 $strict $cq_flag "$cons/consumer.c" -o "$tmp/pc/consumer_c_static" \
+gcc -std=c11 $strict "$cons/consumer.c" -o "$tmp/pc/consumer_c_static" \
     $(pkg-config --cflags weft) "$prefix/lib/libweft.a" $(pkg-config --static --libs-only-l weft | sed 's/-lweft//')
 ! needs_libweft "$tmp/pc/consumer_c_static" || fail "the static pkg-config consumer needs libweft.so"
 "$tmp/pc/consumer_c_static"
@@ -108,7 +106,7 @@ find_package(weft 0.1 REQUIRED)
 if(NOT weft_VERSION STREQUAL "$(sed -n "s/^  version : '\(.*\)',/\1/p" "$root/meson.build")")
   message(FATAL_ERROR "weft_VERSION is \${weft_VERSION}")
 endif()
-add_compile_options($strict $cq_flag)
+add_compile_options($strict)
 add_executable(consumer_c consumer.c)
 target_link_libraries(consumer_c PRIVATE weft::weft)
 add_executable(consumer_cpp consumer.cpp layout_c.c)
