@@ -94,6 +94,48 @@ WEFT_API weft_future *weft_future_retain(weft_future *f);
  * After this call the caller must not use f. */
 WEFT_API void weft_future_release(weft_future *f);
 
+/* ---- bare futures (Python's Future() outside an executor) ----------------
+ * A future tied to no pool, completed by the program: the producer side of
+ * concurrent.futures.Future (set_running_or_notify_cancel, set_result,
+ * set_exception). Every call above works on it; waiters, callbacks,
+ * weft_wait and as_completed see its completion as they see a task's. */
+
+/**
+ * @brief concurrent.futures.Future(): a new pending future tied to no pool.
+ * @param f receives the future; the caller holds its one reference
+ *          (weft_future_release frees it).
+ * @return 0, EINVAL (f NULL) or ENOMEM (*f not written).
+ */
+WEFT_API int weft_future_create(weft_future **f);
+
+/**
+ * @brief Future.set_running_or_notify_cancel(): PENDING -> RUNNING.
+ * @return true if the future was pending and now runs (it can no longer be
+ *         cancelled); false if it was cancelled (its waiters were woken and
+ *         its callbacks ran when it was cancelled), and also when it is
+ *         already running or done, or f is NULL (Python raises RuntimeError
+ *         there).
+ */
+WEFT_API bool weft_future_set_running_or_notify_cancel(weft_future *f);
+
+/**
+ * @brief Future.set_result(result): finishes the future with code 0.
+ *
+ * Allowed while pending or running; waiters wake and the done callbacks run
+ * in the calling thread before it returns.
+ * @return 0; EBUSY when the future is already done or cancelled, or another
+ *         set_result/set_exception got there first (Python's
+ *         InvalidStateError); EINVAL (f NULL).
+ */
+WEFT_API int weft_future_set_result(weft_future *f, void *result);
+
+/**
+ * @brief Future.set_exception(exc): finishes the future with a nonzero code,
+ *        which weft_future_result and weft_future_exception then return.
+ * @return 0; EBUSY as weft_future_set_result; EINVAL (f NULL or code 0).
+ */
+WEFT_API int weft_future_set_exception(weft_future *f, int code);
+
 /* ---- many futures ------------------------------------------------------ */
 
 /* as_completed(fs, timeout):

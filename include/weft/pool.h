@@ -56,7 +56,10 @@
  * (structured work that a running task waits for is never refused) but not
  * submit new futures (ESHUTDOWN, as Python raises RuntimeError).
  *
- * cancel_futures = true drops every submitted task that has not started:
+ * cancel_futures = true first lets idle workers take queued tasks (as if
+ * their wake-ups were instant: shutdown waits, a few milliseconds at most,
+ * until every worker is busy or nothing is queued), then drops every
+ * submitted task that has not started:
  * its future (if any) is cancelled (weft_future_result returns ECANCELED) and
  * a fire-and-forget task (submitted with f = NULL) is dropped as well: both
  * are "work submitted but not begun" and the caller asked for it to be
@@ -65,6 +68,19 @@
  * Submissions queued from outside the pool are cancelled before shutdown
  * returns; those queued on a worker's deque (submitted from inside a task)
  * are cancelled by their worker moments later (before wait = true returns).
+ *
+ * Workers are weft threads (weft/thread.h): inside a task
+ * weft_current_thread() is the worker's entry, named "<prefix>_<index>";
+ * weft_enumerate lists the workers and weft_active_count counts them. They
+ * are daemon threads (Python's are not, but Python joins them from its own
+ * exit hook, as weft does below).
+ *
+ * Process exit (Python's interpreter exit). When the process exits, weft
+ * marks the main thread finished, joins the non-daemon threads, then shuts
+ * every live pool down with wait, in that order: queued tasks run before the
+ * process ends, and submissions after that (from atexit handlers, say)
+ * return ESHUTDOWN. A pool created with no_exit_wait is left alone. Details
+ * of the ordering against other atexit handlers: src/thread/exit.h.
  *
  * A broken pool. If the initializer fails (nonzero) on any worker, no task
  * ever runs: every queued submission's future fails with EPIPE (fire-and-
@@ -96,8 +112,9 @@ typedef struct weft_pool_options {
     /* Worker threads; 0 = the CPUs this process may run on (sched_getaffinity).
      * At most WEFT_POOL_MAX_WORKERS. */
     size_t max_workers;
-    /* Workers are named "<prefix>-<index>" at the OS level (truncated to the
-     * 15 bytes Linux keeps); NULL = "weft". */
+    /* Workers are weft threads named "<prefix>_<index>" (Python's
+     * thread_name_prefix + "_" + i; the OS-level name keeps the first 15
+     * bytes); NULL or "" = "weft-<N>", N counting pools from 0. */
     const char *thread_name_prefix;
     /* Run once by every worker before it runs any task; nonzero breaks the
      * pool (see "A broken pool" above). NULL = none. */
@@ -106,11 +123,17 @@ typedef struct weft_pool_options {
     weft_sched_kind scheduler;
     /* Worker stack size in bytes; 0 = the system default. */
     size_t stack_size;
+    /* Process exit: false (the default) = as Python, the exit sequence shuts
+     * the pool down with wait (its queued tasks run, later submits return
+     * ESHUTDOWN; see "Process exit" above). true = leave the pool alone at
+     * exit: the process ends without waiting for its tasks (for servers that
+     * must exit at once; tasks still queued never run). */
+    bool no_exit_wait;
 } weft_pool_options;
 
 #define WEFT_POOL_OPTIONS_INIT                                                                               \
     {                                                                                                        \
-        0, NULL, NULL, NULL, WEFT_SCHED_STEALING, 0                                                          \
+        0, NULL, NULL, NULL, WEFT_SCHED_STEALING, 0, false                                                   \
     }
 
 #define WEFT_POOL_MAX_WORKERS 4096
@@ -130,14 +153,19 @@ WEFT_API int weft_pool_create(weft_pool **p, const weft_pool_options *opts);
 WEFT_API int weft_pool_submit(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f);
 
 /* map(fn, args, timeout, chunksize): runs fn(args[i], &results[i]) for every
- * i < n, chunksize items per task (0 means 1), and waits for all of them. The
- * calling thread runs chunks too. results may be NULL; results[i] is written
- * only when item i returned 0. Returns 0 when every item returned 0,
- * otherwise the code of the first failing item in input order. If the
- * timeout passes first: chunks not yet started are cancelled (never run),
- * running chunks are waited for (they write into results), and it returns the
- * first failing code among the items before the first unfinished one, or
- * ETIMEDOUT. Also EINVAL (p or fn NULL, args NULL with n > 0, NaN timeout),
+ * i < n, chunksize items per task (0 means 1), and waits for all of them.
+ * results may be NULL; results[i] is written only when item i returned 0.
+ * Returns 0 when every item returned 0, otherwise the code of the first
+ * failing item in input order. With WEFT_FOREVER the calling thread runs
+ * chunks too. With a finite timeout (as Python) map returns at the deadline:
+ * a caller outside the pool runs no item itself, only waits; items not yet
+ * started are cancelled (never run); items still running go on in the
+ * background (fn must not rely on the caller's stack frame) and their
+ * results are dropped (results[] is not written after map returned); it
+ * returns the first failing code among the items before the first
+ * unfinished one, or ETIMEDOUT. Called from one of the pool's tasks, map
+ * runs items itself and may return late by the item it was running.
+ * Also EINVAL (p or fn NULL, args NULL with n > 0, NaN timeout),
  * ESHUTDOWN, EPIPE, ENOMEM (nothing run). */
 WEFT_API int weft_pool_map(weft_pool *p, int (*fn)(void *arg, void **result), void *const *args, size_t n,
                            void **results, size_t chunksize, double timeout);

@@ -37,6 +37,14 @@
  * waiter's CAS fails and it re-reads a final phase); the kernel re-checks the
  * value under its bucket lock before sleeping.
  *
+ * Bare futures (weft_future_create: Python's Future() driven by the user).
+ * set_running_or_notify_cancel is start without the pool's assertion;
+ * set_result/set_exception may race with each other and with cancel, so
+ * before writing code/result one CAS claims the right to: PENDING or RUNNING
+ * without SETTING -> RUNNING | SETTING (from then on cancel, which needs
+ * PENDING, fails, and so does any other setter); the finish that follows
+ * drops the flag. Whoever loses returns EBUSY (InvalidStateError).
+ *
  * Reference counting: relaxed increments; acq_rel decrements, so that the
  * thread that reaches zero sees every other owner's last use before it frees
  * (an acq_rel RMW rather than the usual release decrement + acquire fence,
@@ -60,11 +68,12 @@ enum {
     FINAL_BIT = 2u, /* set in both final phases */
     WAITERS = 4u,
     LINKED = 8u,
+    SETTING = 16u, /* a bare future's set_result/set_exception won (RUNNING) */
 };
 
 static_assert((FINISHED & FINAL_BIT) != 0 && (CANCELLED & FINAL_BIT) != 0, "final phases share FINAL_BIT");
 static_assert((PENDING & FINAL_BIT) == 0 && (RUNNING & FINAL_BIT) == 0, "live phases lack FINAL_BIT");
-static_assert(((WAITERS | LINKED) & PHASE_MASK) == 0, "flags lie outside the phase bits");
+static_assert(((WAITERS | LINKED | SETTING) & PHASE_MASK) == 0, "flags lie outside the phase bits");
 
 typedef struct callback {
     struct callback *next;
@@ -243,6 +252,65 @@ bool weft__future_cancel_if_pending(weft_future *f)
     if (complete(f, PENDING, CANCELLED))
         return true;
     return (atomic_load_explicit(&f->state, memory_order_relaxed) & PHASE_MASK) == CANCELLED;
+}
+
+/* ---- bare futures ------------------------------------------------------ */
+
+int weft_future_create(weft_future **out)
+{
+    if (out == NULL)
+        return EINVAL;
+    weft_future *f = weft__future_create();
+    if (f == NULL)
+        return ENOMEM;
+    atomic_store_explicit(&f->refs, 1, memory_order_relaxed); /* the caller's only: no pool */
+    *out = f;
+    return 0;
+}
+
+bool weft_future_set_running_or_notify_cancel(weft_future *f)
+{
+    if (f == NULL)
+        return false;
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    for (;;) {
+        if ((s & PHASE_MASK) != PENDING)
+            return false;
+        /* RUNNING publishes nothing: relaxed (as weft__future_start). */
+        if (atomic_compare_exchange_weak_explicit(&f->state, &s, (s & ~PHASE_MASK) | RUNNING,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return true;
+    }
+}
+
+static int set_outcome(weft_future *f, int code, void *result)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    for (;;) {
+        if (is_final(s) || (s & SETTING))
+            return EBUSY;
+        /* The claim publishes nothing (code/result are written after it and
+         * published by complete()'s release CAS): relaxed. */
+        if (atomic_compare_exchange_weak_explicit(&f->state, &s, (s & ~PHASE_MASK) | RUNNING | SETTING,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            break;
+    }
+    weft__future_finish(f, code, result);
+    return 0;
+}
+
+int weft_future_set_result(weft_future *f, void *result)
+{
+    if (f == NULL)
+        return EINVAL;
+    return set_outcome(f, 0, result);
+}
+
+int weft_future_set_exception(weft_future *f, int code)
+{
+    if (f == NULL || code == 0)
+        return EINVAL;
+    return set_outcome(f, code, NULL);
 }
 
 bool weft_future_cancel(weft_future *f)

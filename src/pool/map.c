@@ -33,7 +33,23 @@
  * runner tasks may still sit in queues: they hold a reference to the job,
  * and the last reference frees it.
  *
- * Outcome. A claimer never abandons a chunk it claimed, so once the job is
+ * Timed maps (a finite timeout) return at the deadline, as Python's map
+ * raises TimeoutError then, without waiting for items that are running: a
+ * call that runs on past the deadline keeps running in the background and
+ * its result is dropped. So in a timed map a claimer is inside `active` only
+ * while it touches the caller's memory (reading args[i], writing
+ * results[i]): it steps out around each call of fn and steps back in, then
+ * re-reads abort, before it stores the result; seeing abort it drops the
+ * result and stops. Each claimer keeps, in a slot of its own, the first item
+ * it has claimed and not finished (written inside `active`), and records a
+ * failure at once (not at the end), so that after the abort handshake the
+ * caller knows the first unfinished item (the least slot, or the first
+ * unclaimed chunk) and every failure before it. A caller outside the pool
+ * runs no item of a timed map itself (it could not stop at the deadline);
+ * one inside the pool still does (it could deadlock otherwise) and may
+ * return late by the item it is running.
+ *
+ * Outcome. An untimed claimer never abandons a chunk it claimed, so once the job is
  * settled (every chunk counted in `done`, or abort set and active == 0) the
  * finished chunks are exactly the claimed prefix [0, min(next, nchunks)).
  * Every item that failed lies in that prefix; so the answer is the first
@@ -62,6 +78,10 @@ struct weft__map_job {
     weft_lock fail_lock; /* guards fail_item and fail_code */
     size_t fail_item;    /* the lowest failing item seen, SIZE_MAX if none */
     int fail_code;
+    /* Timed maps: the claimers' slots (see the design note), SIZE_MAX when
+     * a claimer has no unfinished item; nslots hands them out. */
+    size_t *slots;
+    _Atomic uint32_t nslots;
     /* Read-only after setup. */
     WEFT_CACHE_ALIGNED int (*fn)(void *arg, void **result);
     void *const *args;
@@ -73,8 +93,10 @@ static void job_unref(struct weft__map_job *job)
 {
     /* acq_rel: release orders our use of the job before the free; acquire
      * (for the last owner) orders every other owner's use before it. */
-    if (atomic_fetch_sub_explicit(&job->refs, 1, memory_order_acq_rel) == 1)
+    if (atomic_fetch_sub_explicit(&job->refs, 1, memory_order_acq_rel) == 1) {
+        free(job->slots);
         free(job);
+    }
 }
 
 /* Runs chunk c; returns the index of its first failing item (setting *code)
@@ -145,10 +167,73 @@ static void claim_loop(struct weft__map_job *job, const weft__deadline *until)
         weft__ec_notify(&job->ec, INT32_MAX);
 }
 
+static void enter_active(struct weft__map_job *job)
+{
+    /* seq_cst: announces us before the abort load that follows; pairs with
+     * the caller's seq_cst abort store and active load (design note). */
+    atomic_fetch_add_explicit(&job->active, 1, memory_order_seq_cst);
+}
+
+static void leave_active(struct weft__map_job *job)
+{
+    /* acq_rel: release publishes what we wrote inside (results, our slot,
+     * failures) to the caller's acquire load of active. */
+    if (atomic_fetch_sub_explicit(&job->active, 1, memory_order_acq_rel) == 1)
+        weft__ec_notify(&job->ec, INT32_MAX);
+}
+
+/* The claim loop of a timed map (design note, "Timed maps"). */
+static void timed_claim_loop(struct weft__map_job *job, const weft__deadline *until)
+{
+    size_t ran = 0, *slot = NULL;
+    enter_active(job);
+    /* seq_cst: the abort/active pairing. */
+    while (!atomic_load_explicit(&job->abort, memory_order_seq_cst)) {
+        if (until != NULL && weft__deadline_passed(until))
+            break;
+        size_t c = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (c >= job->nchunks)
+            break;
+        if (slot == NULL)
+            slot = &job->slots[atomic_fetch_add_explicit(&job->nslots, 1, memory_order_relaxed)];
+        size_t lo = c * job->chunk, hi = lo + job->chunk < job->n ? lo + job->chunk : job->n;
+        size_t i = lo;
+        for (; i < hi; i++) {
+            *slot = i;
+            /* seq_cst: the abort/active pairing; no item starts after it. */
+            if (atomic_load_explicit(&job->abort, memory_order_seq_cst))
+                break;
+            void *arg = job->args[i], *res = NULL;
+            leave_active(job);
+            int rc = job->fn(arg, &res);
+            enter_active(job);
+            /* seq_cst: the abort/active pairing; the caller may be gone. */
+            if (atomic_load_explicit(&job->abort, memory_order_seq_cst))
+                break;
+            if (rc == 0) {
+                if (job->results != NULL)
+                    job->results[i] = res;
+            } else {
+                record_failure(job, i, rc);
+            }
+        }
+        if (i < hi)
+            break;
+        *slot = SIZE_MAX;
+        ran++;
+    }
+    /* acq_rel: as in claim_loop. */
+    if (ran != 0 && atomic_fetch_add_explicit(&job->done, ran, memory_order_acq_rel) + ran == job->nchunks)
+        weft__ec_notify(&job->ec, INT32_MAX);
+    leave_active(job);
+}
+
 static bool runner_exec(const weft__task *t, int how)
 {
     struct weft__map_job *job = t->u.map.job;
-    if (how == WEFT__TASK_RUN)
+    if (how == WEFT__TASK_RUN && job->slots != NULL)
+        timed_claim_loop(job, NULL);
+    else if (how == WEFT__TASK_RUN)
         claim_loop(job, NULL);
     job_unref(job);
     return how == WEFT__TASK_RUN;
@@ -184,10 +269,15 @@ static int outcome(struct weft__map_job *job)
     size_t item = job->fail_item;
     int code = job->fail_code;
     (void)weft_lock_release(&job->fail_lock);
-    if (item != SIZE_MAX)
-        return code;
     size_t claimed = atomic_load_explicit(&job->next, memory_order_relaxed);
-    return claimed < job->nchunks ? ETIMEDOUT : 0;
+    size_t unfinished = claimed < job->nchunks ? claimed * job->chunk : job->n;
+    uint32_t nslots = atomic_load_explicit(&job->nslots, memory_order_relaxed);
+    for (uint32_t k = 0; job->slots != NULL && k < nslots; k++)
+        if (job->slots[k] < unfinished)
+            unfinished = job->slots[k];
+    if (item < unfinished)
+        return code;
+    return unfinished < job->n ? ETIMEDOUT : 0;
 }
 
 int weft_pool_map(weft_pool *p, int (*fn)(void *arg, void **result), void *const *args, size_t n,
@@ -221,26 +311,43 @@ int weft_pool_map(weft_pool *p, int (*fn)(void *arg, void **result), void *const
     atomic_init(&job->done, 0);
     weft__ec_init(&job->ec);
 
+    bool own = weft__pool_is_own_worker(p);
+    bool timed = !d.forever;
+    bool caller_claims = !timed || own;
     size_t runners = p->sched.nworkers;
-    if (weft__pool_is_own_worker(p))
+    if (own)
         runners--;
-    if (runners > nchunks - 1)
-        runners = nchunks - 1;
+    if (runners > nchunks - caller_claims)
+        runners = nchunks - caller_claims;
+    job->slots = NULL;
+    atomic_init(&job->nslots, 0);
+    if (timed && (job->slots = malloc((runners + 1) * sizeof *job->slots)) == NULL) {
+        free(job);
+        return ENOMEM;
+    }
     atomic_init(&job->refs, (uint32_t)runners + 1);
+    size_t spawned = 0;
     for (size_t i = 0; i < runners; i++) {
         weft__task *t = weft__task_alloc(&p->sched);
         if (t != NULL) {
             t->exec = runner_exec;
             t->tag = 0;
             t->u.map.job = job;
-            if (weft__sched_spawn(&p->sched, t) == 0)
+            if (weft__sched_spawn(&p->sched, t) == 0) {
+                spawned++;
                 continue;
+            }
             weft__task_free(&p->sched, t);
         }
         job_unref(job);
     }
+    /* No runner (no memory): the caller is the only one left to claim. */
+    caller_claims |= spawned == 0;
 
-    claim_loop(job, &d);
+    if (caller_claims && timed)
+        timed_claim_loop(job, &d);
+    else if (caller_claims)
+        claim_loop(job, &d);
     if (weft__sched_wait(map_settled, map_block, job, &d) == ETIMEDOUT) {
         /* seq_cst: the abort/active pairing of the design note. */
         atomic_store_explicit(&job->abort, true, memory_order_seq_cst);

@@ -31,8 +31,14 @@
 #include <unistd.h>
 
 #include "pool/future_impl.h"
+#include "thread/exit.h"
+#include "weft/thread.h"
 
 enum { START_WAIT = 0, START_GO = 1, START_ABORT = 2 };
+
+/* How long shutdown(cancel_futures) lets idle workers claim queued tasks, at
+ * most (pool.h, "Shutdown"): normally a wake-up's latency, microseconds. */
+#define SETTLE_MAX_S 0.05
 
 typedef struct worker_arg {
     weft_pool *pool;
@@ -73,7 +79,7 @@ static void init_barrier(weft_pool *p)
         wait_word_zero(&p->init_pending);
 }
 
-static void *worker_main(void *arg)
+static int worker_main(void *arg)
 {
     worker_arg *wa = arg;
     weft_pool *p = wa->pool;
@@ -84,20 +90,18 @@ static void *worker_main(void *arg)
     while ((go = atomic_load_explicit(&p->start, memory_order_acquire)) == START_WAIT)
         (void)weft__futex_wait(&p->start, START_WAIT, NULL);
     if (go == START_ABORT)
-        return NULL;
-    char name[40];
-    snprintf(name, sizeof name, "%s-%zu", p->prefix, index);
-    name[15] = '\0'; /* Linux keeps 15 bytes of a thread name */
-    (void)pthread_setname_np(pthread_self(), name);
+        return 0;
     weft__sched_worker_enter(&p->sched, index);
     if (p->initializer != NULL) {
         if (p->initializer(p->initarg) != 0)
             weft__sched_break(&p->sched);
         init_barrier(p);
     }
+    /* Relaxed: settle() only uses it to wait for the workers to be there. */
+    atomic_fetch_add_explicit(&p->nready, 1, memory_order_relaxed);
     weft__sched_worker_run(&p->sched);
     weft__sched_worker_leave(&p->sched);
-    return NULL;
+    return 0;
 }
 
 static size_t default_workers(void)
@@ -117,32 +121,134 @@ static void release_gate(weft_pool *p, uint32_t how)
     weft__futex_wake(&p->start, INT32_MAX);
 }
 
+static void join_threads(weft_pool *p)
+{
+    for (size_t i = 0; i < p->nthreads; i++) {
+        int rc = weft_thread_join(p->threads[i], WEFT_FOREVER);
+        if (rc != 0)
+            weft__die("weft_thread_join", rc);
+    }
+}
+
+/* Workers are weft threads named "<prefix>_<i>" (Python's executor names
+ * its threads thread_name_prefix + "_" + i), daemon so that the exit-time
+ * join of non-daemon threads passes them: the pool's own exit shutdown
+ * (below) joins them after the queued work ran. */
 static int start_threads(weft_pool *p, worker_arg *args, size_t stack_size)
 {
-    pthread_attr_t attr;
-    int rc = pthread_attr_init(&attr);
-    if (rc != 0)
-        return rc;
-    if (stack_size != 0 && (rc = pthread_attr_setstacksize(&attr, stack_size)) != 0) {
-        pthread_attr_destroy(&attr);
-        return EINVAL;
-    }
     size_t n = p->sched.nworkers;
+    int rc = 0;
     for (; p->nthreads < n; p->nthreads++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s_%zu", p->prefix, p->nthreads);
+        weft_thread_attr attr = {name, true, stack_size};
         args[p->nthreads] = (worker_arg){p, p->nthreads};
-        rc = pthread_create(&p->threads[p->nthreads], &attr, worker_main, &args[p->nthreads]);
+        weft_thread **t = &p->threads[p->nthreads];
+        rc = weft_thread_create(t, worker_main, &args[p->nthreads], &attr);
         if (rc != 0)
             break;
+        if ((rc = weft_thread_start(*t)) != 0) {
+            weft_thread_destroy(*t);
+            break;
+        }
     }
-    pthread_attr_destroy(&attr);
     if (rc == 0) {
         release_gate(p, START_GO);
         return 0;
     }
     release_gate(p, START_ABORT);
+    join_threads(p);
     for (size_t i = 0; i < p->nthreads; i++)
-        pthread_join(p->threads[i], NULL);
-    return rc == EAGAIN ? EAGAIN : rc == EINVAL ? EINVAL : EAGAIN;
+        weft_thread_destroy(p->threads[i]);
+    return rc == ENOMEM ? ENOMEM : rc == EINVAL ? EINVAL : EAGAIN;
+}
+
+/* ---- pools at exit ---------------------------------------------------------
+ * Live pools that did not opt out, in a list that the exit sequence walks
+ * (thread/exit.h). The exit walk shuts one pool at a time down with wait
+ * outside the lock (its tasks may create or destroy other pools); `exit_busy`
+ * keeps a concurrent destroy of that pool waiting until it is done. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    weft_pool *head;
+    bool exiting; /* the exit sequence has begun: new pools start shut */
+    bool hooked;
+} live = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, false};
+
+/* A forked child has none of the parent's workers: it must not wait for them
+ * at its own exit. The parent's pools are forgotten (not freed) there. */
+static void live_fork_child(void)
+{
+    for (weft_pool *p = live.head; p != NULL; p = p->live_next)
+        p->live = false;
+    pthread_mutex_init(&live.mu, NULL);
+    pthread_cond_init(&live.cv, NULL);
+    live.head = NULL;
+}
+
+static void pools_at_exit(void)
+{
+    pthread_mutex_lock(&live.mu);
+    live.exiting = true;
+    for (;;) {
+        weft_pool *p = live.head;
+        while (p != NULL && p->exit_done)
+            p = p->live_next;
+        if (p == NULL)
+            break;
+        p->exit_done = p->exit_busy = true;
+        pthread_mutex_unlock(&live.mu);
+        /* From one of p's own tasks (exit() in a task) it cannot wait for
+         * itself: refuse new work at least. */
+        if (weft_pool_shutdown(p, true, false) == EDEADLK)
+            (void)weft_pool_shutdown(p, false, false);
+        pthread_mutex_lock(&live.mu);
+        p->exit_busy = false;
+        pthread_cond_broadcast(&live.cv);
+    }
+    pthread_mutex_unlock(&live.mu);
+}
+
+/* false: the exit sequence has begun; p must start shut. */
+static bool live_insert(weft_pool *p)
+{
+    pthread_mutex_lock(&live.mu);
+    if (!live.hooked) {
+        live.hooked = true;
+        weft__exit_set_pools_hook(pools_at_exit);
+        (void)pthread_atfork(NULL, NULL, live_fork_child);
+    }
+    bool ok = !live.exiting;
+    if (ok) {
+        if (live.head == NULL)
+            weft__exit_rearm();
+        p->live_prev = NULL;
+        p->live_next = live.head;
+        if (live.head != NULL)
+            live.head->live_prev = p;
+        live.head = p;
+        p->live = true;
+    }
+    pthread_mutex_unlock(&live.mu);
+    return ok;
+}
+
+static void live_remove(weft_pool *p)
+{
+    if (!p->live)
+        return;
+    pthread_mutex_lock(&live.mu);
+    while (p->exit_busy)
+        pthread_cond_wait(&live.cv, &live.mu);
+    if (p->live_prev != NULL)
+        p->live_prev->live_next = p->live_next;
+    else
+        live.head = p->live_next;
+    if (p->live_next != NULL)
+        p->live_next->live_prev = p->live_prev;
+    p->live = false;
+    pthread_mutex_unlock(&live.mu);
 }
 
 int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
@@ -177,12 +283,17 @@ int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
         free(p);
         return rc;
     }
-    snprintf(p->prefix, sizeof p->prefix, "%s",
-             opts->thread_name_prefix != NULL ? opts->thread_name_prefix : "weft");
+    static _Atomic unsigned pool_counter;
+    if (opts->thread_name_prefix != NULL && opts->thread_name_prefix[0] != '\0')
+        snprintf(p->prefix, sizeof p->prefix, "%s", opts->thread_name_prefix);
+    else /* Python: "ThreadPoolExecutor-%d" % counter */
+        snprintf(p->prefix, sizeof p->prefix, "weft-%u",
+                 atomic_fetch_add_explicit(&pool_counter, 1, memory_order_relaxed));
     p->initializer = opts->initializer;
     p->initarg = opts->initarg;
     atomic_init(&p->start, START_WAIT);
     atomic_init(&p->init_pending, (uint32_t)n);
+    atomic_init(&p->nready, 0);
     atomic_init(&p->shut, false);
     pthread_mutex_init(&p->admin, NULL);
     pthread_mutex_init(&p->join, NULL);
@@ -201,6 +312,8 @@ int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
     /* The workers read their worker_arg before anything else; it must live
      * until all have: keep it with the pool. */
     p->args = args;
+    if (!opts->no_exit_wait && !live_insert(p))
+        (void)weft_pool_shutdown(p, false, false);
     *out = p;
     return 0;
 }
@@ -279,6 +392,20 @@ int weft_pool_submit(weft_pool *p, int (*fn)(void *arg, void **result), void *ar
 
 /* ---- shutdown / destroy --------------------------------------------------- */
 
+/* Before a cancelling close: lets idle workers take queued tasks first (see
+ * "Shutdown" in pool.h). Workers that have not reached their loop yet (a
+ * pool created moments ago) would look busy to the scheduler's test, so
+ * wait for them first; both waits share the bound. */
+static void settle(weft_pool *p)
+{
+    double t0 = (double)weft__now_ns() * 1e-9;
+    while (atomic_load_explicit(&p->nready, memory_order_relaxed) < p->nthreads &&
+           (double)weft__now_ns() * 1e-9 - t0 < SETTLE_MAX_S)
+        sched_yield();
+    double left = SETTLE_MAX_S - ((double)weft__now_ns() * 1e-9 - t0);
+    weft__sched_settle(&p->sched, left);
+}
+
 int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures)
 {
     if (p == NULL)
@@ -296,6 +423,8 @@ int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures)
     bool first = !atomic_load_explicit(&p->shut, memory_order_relaxed);
     atomic_store_explicit(&p->shut, true, memory_order_relaxed);
     if (first || (cancel_futures && !p->cancel_done)) {
+        if (cancel_futures)
+            settle(p);
         weft__sched_close(&p->sched, cancel_futures);
         p->cancel_done = p->cancel_done || cancel_futures;
     }
@@ -303,11 +432,7 @@ int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures)
     if (wait) {
         pthread_mutex_lock(&p->join);
         if (!p->joined) {
-            for (size_t i = 0; i < p->nthreads; i++) {
-                int rc = pthread_join(p->threads[i], NULL);
-                if (rc != 0)
-                    weft__die("pthread_join", rc);
-            }
+            join_threads(p);
             p->joined = true;
         }
         pthread_mutex_unlock(&p->join);
@@ -323,6 +448,9 @@ void weft_pool_destroy(weft_pool *p)
      * than free it under its running workers. */
     if (weft_pool_shutdown(p, true, false) != 0)
         return;
+    live_remove(p);
+    for (size_t i = 0; i < p->nthreads; i++)
+        weft_thread_destroy(p->threads[i]);
     if (weft__pool_inherited(p)) {
         /* Not the mutexes: a vanished thread may hold them. */
         weft__sched_abandon(&p->sched);

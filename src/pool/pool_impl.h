@@ -8,15 +8,16 @@
 #include "sched/sched.h"
 #include "thread/fork.h"
 #include "weft/pool.h"
+#include "weft/thread.h"
 
 /* Allocated line-aligned (the scheduler's hot fields are line-aligned).
  * Lock order: admin, then join; neither is held while tasks run. */
 struct weft_pool {
     weft__sched sched;
-    pthread_t *threads;
+    weft_thread **threads; /* the workers, weft threads (pool.c) */
     void *args; /* each thread's start argument (pool.c) */
     size_t nthreads;
-    char prefix[16];
+    char prefix[64];
     int (*initializer)(void *initarg);
     void *initarg;
     /* Start gate: START_WAIT until every thread exists, then START_GO (or
@@ -24,6 +25,8 @@ struct weft_pool {
     _Atomic uint32_t start;
     /* Workers whose initializer has not returned yet. A futex word. */
     _Atomic uint32_t init_pending;
+    /* Workers that reached their task loop (past the initializer). */
+    _Atomic uint32_t nready;
     _Atomic bool shut; /* shutdown was called: refuse new submissions */
     pthread_mutex_t admin;
     bool cancel_done;
@@ -32,6 +35,10 @@ struct weft_pool {
     /* weft__fork_gen() at creation: a pool that sees it changed was
      * inherited across fork() and its workers do not exist (thread/fork.c). */
     uint32_t fork_gen;
+    /* The list of live pools that the exit sequence shuts down (pool.c),
+     * under its lock. */
+    struct weft_pool *live_prev, *live_next;
+    bool live, exit_done, exit_busy;
 };
 
 /* Whether p was inherited from a parent process (its workers are gone). */

@@ -186,3 +186,14 @@ void weft__fifo_close(weft__sched *s, bool cancel)
     unlock(q);
     weft__sched_drop(s, drop);
 }
+
+bool weft__fifo_settled(weft__sched *s)
+{
+    weft__fifo *q = &s->fifo;
+    lock(q);
+    bool settled = q->head == NULL || q->nidle == 0;
+    if (!settled)
+        pthread_cond_broadcast(&q->cv);
+    unlock(q);
+    return settled;
+}

@@ -160,6 +160,11 @@ int weft__sched_spawn(weft__sched *s, weft__task *t);
  * thread) before returning; workers drop those left on deques. Wakes every
  * idle worker. Idempotent. */
 void weft__sched_close(weft__sched *s, bool cancel);
+/* Before a cancelling close: lets idle workers take queued work from outside
+ * first, as if their wake-ups were instant. Wakes every idle worker and
+ * waits, at most max_s seconds, until nothing from outside is queued or no
+ * worker is idle or searching. */
+void weft__sched_settle(weft__sched *s, double max_s);
 /* Mark the pool broken: from now on every dequeued task is dropped with EPIPE. */
 void weft__sched_break(weft__sched *s);
 
@@ -202,6 +207,9 @@ int weft__fifo_spawn(weft__sched *s, weft__task *t, weft__worker *w);
 weft__task *weft__fifo_next(weft__worker *w);
 weft__task *weft__fifo_help_pop(weft__worker *w);
 void weft__fifo_close(weft__sched *s, bool cancel);
+/* weft__sched_settle's test for the FIFO; broadcasts to idle workers when
+ * false. */
+bool weft__fifo_settled(weft__sched *s);
 
 /* Out-of-line halves of the inline paths below (sched/worker.c). */
 void weft__sched_wake_after_spawn(weft__sched *s);

@@ -573,6 +573,30 @@ void weft__sched_close(weft__sched *s, bool cancel)
     weft__ec_notify(&s->idle, INT32_MAX);
 }
 
+/* No ordering needed: a stale read only ends the wait a little early or
+ * late, and the deadline bounds it; the close that follows is what orders
+ * the drop. */
+void weft__sched_settle(weft__sched *s, double max_s)
+{
+    weft__deadline d;
+    (void)weft__deadline_init(&d, max_s);
+    for (;;) {
+        bool settled;
+        if (s->kind == WEFT_SCHED_MUTEX) {
+            settled = weft__fifo_settled(s);
+        } else {
+            settled = !weft__injector_maybe_nonempty(&s->inj) ||
+                      (atomic_load_explicit(&s->nidle, memory_order_relaxed) == 0 &&
+                       atomic_load_explicit(&s->nsearching, memory_order_relaxed) == 0);
+            if (!settled)
+                weft__ec_notify(&s->idle, INT32_MAX);
+        }
+        if (settled || weft__deadline_passed(&d))
+            return;
+        sched_yield();
+    }
+}
+
 void weft__sched_break(weft__sched *s)
 {
     atomic_store_explicit(&s->broken, true, memory_order_relaxed);

@@ -1,6 +1,6 @@
 /* thread/thread.c: weft_thread, the registry of live threads, excepthook,
- * and the exit-time join of non-daemon threads (Python's threading.Thread,
- * current_thread, enumerate, _shutdown).
+ * and the exit sequence (Python's threading.Thread, current_thread,
+ * enumerate, _shutdown; see thread/exit.h).
  *
  * Design note.
  * Life of a weft thread: CREATED --start--> STARTED --target returns-->
@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "internal/atomics.h"
+#include "thread/exit.h"
 #include "thread/fork.h"
 #include "thread/local.h"
 #include "weft/sync.h"
@@ -230,7 +231,7 @@ static void dummy_exit(void *p)
 
 /* At exit, join every listed non-daemon weft thread but the caller, including
  * ones started meanwhile (Python's threading._shutdown). */
-static void join_at_exit(void)
+static void join_non_daemon_threads(void)
 {
     weft_thread *me = self;
     for (;;) {
@@ -249,6 +250,64 @@ static void join_at_exit(void)
         weft_event_wait(&t->done, WEFT_FOREVER);
         thread_unref(t);
     }
+}
+
+/* Python's _shutdown begins by marking the main thread stopped, so that a
+ * thread joining it returns and can itself be joined. Only when the main
+ * thread is the one exiting: otherwise it still runs. */
+static void main_thread_finished(void)
+{
+    /* Relaxed: see main_thread. */
+    weft_thread *m = atomic_load_explicit(&main_thread, memory_order_relaxed);
+    if (self != m)
+        return;
+    bool listed = false;
+    weft_lock_acquire(&registry.lock, WEFT_FOREVER);
+    for (weft_thread *t = registry.head; t != NULL; t = t->next)
+        listed |= t == m;
+    if (listed)
+        registry_remove_locked(m);
+    weft_lock_release(&registry.lock);
+    if (!listed)
+        return;
+    /* release: as in dummy_exit, for joiners of the main thread. */
+    atomic_store_explicit(&m->state, ST_FINISHED, memory_order_release);
+    weft_event_set(&m->done);
+}
+
+static void init(void);
+
+static _Atomic(void (*)(void)) pools_at_exit;
+static _Atomic bool exit_ran;
+
+/* The exit sequence, as Python's interpreter exit: the main thread finished,
+ * non-daemon threads joined, then the pools shut down with wait. Registered
+ * with atexit when the library is loaded and again by weft__exit_rearm; it
+ * runs once, from whichever registration exit() reaches first. */
+static void exit_sequence(void)
+{
+    if (atomic_exchange_explicit(&exit_ran, true, memory_order_relaxed))
+        return;
+    main_thread_finished();
+    join_non_daemon_threads();
+    /* acquire: pairs with the release store in weft__exit_set_pools_hook. */
+    void (*hook)(void) = atomic_load_explicit(&pools_at_exit, memory_order_acquire);
+    if (hook != NULL)
+        hook();
+}
+
+void weft__exit_set_pools_hook(void (*hook)(void))
+{
+    /* release: the hook's own state is set up before exit_sequence calls it. */
+    atomic_store_explicit(&pools_at_exit, hook, memory_order_release);
+}
+
+void weft__exit_rearm(void)
+{
+    init();
+    /* Best effort: without the extra registration the sequence still runs
+     * from the load-time one, only after the newer atexit handlers. */
+    (void)atexit(exit_sequence);
 }
 
 static weft_thread *adopt_current(void);
@@ -305,7 +364,7 @@ static void init_once_fn(void)
     int err = pthread_key_create(&dummy_key, dummy_exit);
     if (err != 0)
         weft__die("pthread_key_create", err);
-    if (atexit(join_at_exit) != 0)
+    if (atexit(exit_sequence) != 0)
         weft__die("atexit", ENOMEM);
     weft__fork_init();
 }
@@ -421,7 +480,9 @@ int weft_thread_create(weft_thread **out, int (*fn)(void *), void *arg, const we
     weft_thread *t = calloc(1, sizeof *t);
     if (t == NULL)
         return ENOMEM;
-    struct weft__name *n = attr->name != NULL ? name_new(attr->name) : name_numbered("Thread");
+    /* Python: name = str(name or _newname()), so "" is numbered too. */
+    struct weft__name *n =
+        attr->name != NULL && attr->name[0] != '\0' ? name_new(attr->name) : name_numbered("Thread");
     if (n == NULL) {
         free(t);
         return ENOMEM;

@@ -143,7 +143,7 @@ Test(pool, workers_are_named)
         cr_assert_eq(weft_pool_submit(p, read_name, NULL, &f), 0);
         void *name = NULL;
         cr_assert_eq(weft_future_result(f, WEFT_FOREVER, &name), 0);
-        cr_assert(strcmp(name, "tp-0") == 0 || strcmp(name, "tp-1") == 0, "name %s", (char *)name);
+        cr_assert(strcmp(name, "tp_0") == 0 || strcmp(name, "tp_1") == 0, "name %s", (char *)name);
         free(name);
         weft_future_release(f);
         weft_pool_destroy(p);

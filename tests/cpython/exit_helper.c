@@ -1,0 +1,133 @@
+/* tests/cpython/exit_helper.c: programs that exit while weft threads or pools
+ * are live, for the exit-sequence cases (test_fidelity.c and the
+ * translations of test_threading / test_concurrent_futures); a Criterion test
+ * process cannot exit itself. Usage: exit_helper MODE (see main). Each mode
+ * prints to stdout what the test then compares.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "weft.h"
+
+static void nap(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static int say(void *arg, void **result)
+{
+    (void)result;
+    nap(0.1);
+    fputs(arg, stdout);
+    fflush(stdout);
+    return 0;
+}
+
+static int say_late(void *arg, void **result)
+{
+    (void)result;
+    nap(5);
+    fputs(arg, stdout);
+    fflush(stdout);
+    return 0;
+}
+
+/* test_concurrent_futures test_interpreter_shutdown: the queued task runs
+ * (or, with no_exit_wait, the process exits at once without it). */
+static int mode_apple(bool no_exit_wait)
+{
+    weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+    o.max_workers = 1;
+    o.no_exit_wait = no_exit_wait;
+    weft_pool *p;
+    if (weft_pool_create(&p, &o) != 0)
+        return 3;
+    if (weft_pool_submit(p, no_exit_wait ? say_late : say, no_exit_wait ? "late\n" : "apple\n", NULL) != 0)
+        return 4;
+    return 0; /* the pool is never destroyed */
+}
+
+static weft_pool *atexit_pool;
+
+static void run_last(void)
+{
+    int rc = weft_pool_submit(atexit_pool, say, "ran\n", NULL);
+    printf(rc == ESHUTDOWN ? "runtime-error\n" : "submitted %d\n", rc);
+    fflush(stdout);
+}
+
+/* test_concurrent_futures test_submit_after_interpreter_shutdown: an atexit
+ * handler registered before the pool runs after its exit shutdown. */
+static int mode_atexit_submit(void)
+{
+    atexit(run_last);
+    weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+    o.max_workers = 5;
+    return weft_pool_create(&atexit_pool, &o) == 0 ? 0 : 3;
+}
+
+static int join_main(void *arg)
+{
+    (void)arg;
+    int rc = weft_thread_join(weft_main_thread(), WEFT_FOREVER);
+    printf("joined %d alive %d\n", rc, weft_thread_is_alive(weft_main_thread()));
+    fflush(stdout);
+    return 0;
+}
+
+/* test_threading test_join_from_main... (a non-daemon thread joining the main
+ * thread): the process exits, the joiner returns first. */
+static int mode_join_main(void)
+{
+    weft_thread *t;
+    if (weft_thread_create(&t, join_main, NULL, NULL) != 0 || weft_thread_start(t) != 0)
+        return 3;
+    weft_thread_destroy(t);
+    return 0;
+}
+
+static int submit_later(void *arg)
+{
+    nap(0.2);
+    int rc = weft_pool_submit(arg, say, "from-thread\n", NULL);
+    if (rc != 0)
+        printf("submit %d\n", rc);
+    return 0;
+}
+
+/* Order: non-daemon threads are joined before the pools shut down, so a
+ * thread may still submit at exit and the work runs. */
+static int mode_thread_then_pool(void)
+{
+    weft_pool *p;
+    if (weft_pool_create(&p, NULL) != 0)
+        return 3;
+    weft_thread *t;
+    if (weft_thread_create(&t, submit_later, p, NULL) != 0 || weft_thread_start(t) != 0)
+        return 3;
+    weft_thread_destroy(t);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return 2;
+    const char *m = argv[1];
+    if (strcmp(m, "apple") == 0)
+        return mode_apple(false);
+    if (strcmp(m, "no_exit_wait") == 0)
+        return mode_apple(true);
+    if (strcmp(m, "atexit_submit") == 0)
+        return mode_atexit_submit();
+    if (strcmp(m, "join_main") == 0)
+        return mode_join_main();
+    if (strcmp(m, "thread_then_pool") == 0)
+        return mode_thread_then_pool();
+    return 2;
+}
