@@ -65,8 +65,9 @@ typedef struct weft__worker {
     uint64_t rng; /* xorshift state, victim selection */
     weft__task *free_list;
     size_t nfree;
-    unsigned tick;   /* tasks run since the injector was last looked at */
-    unsigned helped; /* tasks helped since the last quiescent state */
+    unsigned tick;        /* loop-level tasks run since the injector was last looked at */
+    unsigned helped;      /* tasks helped (a wrapping count: quiescent states, injector check) */
+    unsigned helped_seen; /* helped when the injector was last looked at */
     unsigned index;
     bool online; /* registered with liburcu-qsbr and online (stealing) */
     WEFT_CACHE_ALIGNED weft__wstats stats;

@@ -6,12 +6,31 @@
  * Le et al., PPoPP'13): it pushes and pops at the bottom (LIFO), idle workers
  * steal from the top (FIFO, the oldest and usually biggest work). Work from
  * outside the pool enters through the injector (injector.c). A worker takes,
- * in order: every INJECTOR_EVERY-th task from the injector (so outside work
- * never starves behind a deque that refills itself, as Go's scheduler checks
- * its global queue every 61 ticks), its own deque, the injector, then a steal
- * sweep over all other workers starting at a random victim (per-worker
- * xorshift64). Task records come from the worker's free list: the spawn/run
- * path makes no allocation and no system call.
+ * in order: from the injector once INJECTOR_EVERY tasks ran since it last
+ * looked (so outside work never starves behind a deque that refills itself,
+ * as Go's scheduler checks its global queue every 61 ticks; tasks run by
+ * helping inside a loop-level task count too), its own deque, the injector,
+ * then a steal sweep over all other workers starting at a random victim
+ * (per-worker xorshift64). Task records come from the worker's free list:
+ * the spawn/run path makes no allocation and no system call.
+ *
+ * Fairness to outside work, the bound. A task in the injector is taken
+ *  (a) at once by a worker that is idle or searching (the wake-up argument
+ *      below: a submit never leaves every worker asleep), and otherwise
+ *  (b) by the first worker to return to its loop after INJECTOR_EVERY tasks
+ *      of any kind, helped ones included, since its last look: at the end
+ *      of the loop-level task during which the 61st task ran, or at once
+ *      when it steals (find_work looks at the injector first).
+ * So with every worker busy, an outside task waits at most until some
+ * worker ends a loop-level task that ran 61 tasks (before the count covered
+ * helped tasks, until it had ended 61 loop-level tasks: a whole fork-join
+ * per loop-level task, 0.41 s during fib(36) on 2 workers). A worker never
+ * takes it earlier, inside a helping wait: the waiting task may hold a lock
+ * that the outside task needs (the helping rule, rayon#592). Hence a
+ * fork-join whose loop-level tasks are all long (fib: one root and one
+ * stolen half per worker) still delays outside work until one of them ends;
+ * lifting that within the rule would take a compensating thread (as Java's
+ * ForkJoinPool does for managed blocking), which weft does not have.
  *
  * Searching and parking (Go's "spinning M" protocol, also rayon's sleep
  * module). nsearching counts workers sweeping for work; at most half the
@@ -478,8 +497,11 @@ static weft__task *find_work(weft__worker *w)
 
 static weft__task *next_task(weft__worker *w)
 {
-    if (WEFT_UNLIKELY(++w->tick >= INJECTOR_EVERY)) {
+    /* Every task counts, helped ones too: a loop-level task that ran a whole
+     * fork-join by helping is followed by the check at once. */
+    if (WEFT_UNLIKELY(++w->tick + (w->helped - w->helped_seen) >= INJECTOR_EVERY)) {
         w->tick = 0;
+        w->helped_seen = w->helped;
         weft__task *t = injector_take(w);
         if (t != NULL)
             return t;

@@ -1225,3 +1225,63 @@ Test(pool, blocked_task_does_not_stall_reclamation)
     cr_assert_geq(freed, 4, "retired deque buffers freed while a task blocks: %llu",
                   (unsigned long long)freed);
 }
+
+/* ---- outside work is not starved by fork-joins run by helping --------------
+ * One worker. A task spawns FAIR_PIECES pieces onto its own deque (a group
+ * that the test thread waits on) and returns; the worker then runs them at
+ * loop level, and each piece runs a whole fork-join (fib) by helping. A
+ * probe submitted from outside while they run must start within a few
+ * pieces: the injector check counts helped tasks. (When only
+ * loop-level tasks counted, the probe waited for 61 pieces.) Counted in
+ * pieces, not seconds, so the load of the machine does not matter. */
+#define FAIR_PIECES 100
+static weft_pool *fair_pool;
+static weft_group fair_group;
+static _Atomic int fair_pieces_started, fair_probe_saw = -1;
+
+static void fair_piece(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&fair_pieces_started, 1);
+    fib_arg a = {fair_pool, 20, 0};
+    fib(&a);
+}
+
+static int fair_spawner(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    for (int i = 0; i < FAIR_PIECES; i++)
+        if (weft_group_run(&fair_group, fair_piece, NULL) != 0)
+            return EIO;
+    return 0;
+}
+
+static int fair_probe(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    atomic_store(&fair_probe_saw, atomic_load(&fair_pieces_started));
+    return 0;
+}
+
+Test(pool, outside_task_not_starved_by_helped_fork_joins)
+{
+    fair_pool = make_pool(WEFT_SCHED_STEALING, 1);
+    weft_group_init(&fair_group, fair_pool);
+    weft_future *s, *probe;
+    cr_assert_eq(weft_pool_submit(fair_pool, fair_spawner, NULL, &s), 0);
+    cr_assert_eq(weft_future_result(s, POLL_LIMIT, NULL), 0);
+    cr_assert(reached(&fair_pieces_started, 1));
+    int at_submit = atomic_load(&fair_pieces_started);
+    cr_assert_eq(weft_pool_submit(fair_pool, fair_probe, NULL, &probe), 0);
+    cr_assert_eq(weft_future_result(probe, POLL_LIMIT, NULL), 0);
+    cr_assert_eq(weft_group_wait(&fair_group), 0);
+    int saw = atomic_load(&fair_probe_saw);
+    weft_future_release(s);
+    weft_future_release(probe);
+    weft_pool_destroy(fair_pool);
+    cr_assert(at_submit < FAIR_PIECES / 2, "the pieces ran too fast to test (%d before the probe)", at_submit);
+    cr_assert(saw - at_submit <= 3, "the probe, submitted after %d pieces had started, started after %d", at_submit,
+              saw);
+}
