@@ -24,8 +24,9 @@
  *                 of the waiter count, no hook. Spin finds the lost wake-up
  *                 (A blocked on the event, worker 2 parked, the child on
  *                 A's deque: an invalid end state).
- * Run: spin -a spawn_block.pml && gcc -O2 -o pan pan.c && ./pan
- *      spin -DUNFENCED -a spawn_block.pml && gcc -O2 -o pan pan.c && ./pan
+ * Runs (scripts/ci-model.sh):
+ *   spin-run:  |
+ *   spin-fail: -DUNFENCED |
  */
 
 bit deque = 0;        /* the child is on A's deque (memory) */

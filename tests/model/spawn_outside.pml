@@ -15,7 +15,9 @@
  *   -DUNFENCED   the fence left out: spin finds the lost wake-up (both
  *                workers parked, the task in the injector, the submitter
  *                blocked).
- * Run: spin -a spawn_outside.pml && gcc -O2 -o pan pan.c && ./pan
+ * Runs (scripts/ci-model.sh):
+ *   spin-run:  |
+ *   spin-fail: -DUNFENCED |
  */
 
 bit inj = 0;          /* the task is in the injector (memory) */
