@@ -129,11 +129,32 @@ typedef struct weft_pool_options {
      * exit: the process ends without waiting for its tasks (for servers that
      * must exit at once; tasks still queued never run). */
     bool no_exit_wait;
+    /* Back-pressure: the most tasks submitted from outside the pool (not by
+     * its own tasks) and not yet started; 0 = unbounded. An outside
+     * weft_pool_submit then waits for room; see weft_pool_submit_timed. */
+    size_t max_pending;
+    /* Ownership of a task's argument: called exactly once, with the
+     * argument, for every submitted task (weft_pool_submit and friends
+     * returned 0) that will never run: its future was cancelled, shutdown
+     * with cancel_futures dropped it, or the pool is broken. Never for a task
+     * that ran, nor for a submission that failed (the caller still owns that
+     * argument). Called on the thread that drops the task: a worker, or the
+     * thread calling weft_pool_shutdown (cancel_futures) for tasks queued
+     * from outside; a future cancelled by weft_future_cancel has its
+     * argument dropped when a worker reaches the task. NULL = nothing. */
+    void (*drop)(void *arg);
+    /* A task submitted with f == NULL (fire and forget) returned code != 0:
+     * on_task_error(on_task_error_ctx, arg, code) runs on the worker, after
+     * the task. NULL = the default, which prints
+     * "Exception in task on thread <worker>: <strerror(code)>" to stderr, as
+     * the default excepthook does for threads (thread.h). */
+    void (*on_task_error)(void *ctx, void *arg, int code);
+    void *on_task_error_ctx;
 } weft_pool_options;
 
 #define WEFT_POOL_OPTIONS_INIT                                                                               \
     {                                                                                                        \
-        0, NULL, NULL, NULL, WEFT_SCHED_STEALING, 0, false                                                   \
+        0, NULL, NULL, NULL, WEFT_SCHED_STEALING, 0, false, 0, NULL, NULL, NULL                              \
     }
 
 #define WEFT_POOL_MAX_WORKERS 4096
@@ -148,9 +169,38 @@ WEFT_API int weft_pool_create(weft_pool **p, const weft_pool_options *opts);
  * future (if f is not NULL) receives both. f NULL = fire and forget: no
  * future is made at all. From outside the pool the task is queued FIFO;
  * from one of its tasks it goes on the calling worker's deque.
+ * With max_pending set, a submission from outside the pool waits for room
+ * (weft_pool_submit_timed with WEFT_FOREVER); one from the pool's own tasks
+ * never waits.
  * 0 (and *f set); EINVAL (p or fn NULL); ESHUTDOWN (after shutdown); EPIPE
  * (broken pool); ENOMEM. *f is written only on success. */
 WEFT_API int weft_pool_submit(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f);
+
+/**
+ * submit(fn, arg) with a bound on the wait for room (max_pending). From
+ * outside the pool, when max_pending tasks wait already: timeout <= 0
+ * returns EAGAIN at once, otherwise it waits until a task starts (room), the
+ * pool shuts down (ESHUTDOWN) or breaks (EPIPE), or the timeout passes
+ * (ETIMEDOUT). From the pool's own tasks, and on unbounded pools, it never
+ * waits (= weft_pool_submit). Also EINVAL (p or fn NULL, timeout NaN),
+ * ENOMEM. *f is written only on success; on failure the task was not
+ * submitted (drop is not called: the caller keeps arg).
+ */
+WEFT_API int weft_pool_submit_timed(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f,
+                                    double timeout);
+
+/**
+ * = weft_pool_submit_timed(p, fn, arg, f, 0): EAGAIN instead of waiting
+ * for room.
+ */
+WEFT_API int weft_pool_try_submit(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f);
+
+/**
+ * Tasks submitted from outside the pool and not started yet (queued, or
+ * cancelled but not yet reached by a worker): the number max_pending bounds.
+ * A snapshot; 0 for NULL.
+ */
+WEFT_API size_t weft_pool_pending(const weft_pool *p);
 
 /* map(fn, args, timeout, chunksize): runs fn(args[i], &results[i]) for every
  * i < n, chunksize items per task (0 means 1), and waits for all of them.

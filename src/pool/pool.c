@@ -15,6 +15,16 @@
  * it, or drops it: ECANCELED (shutdown with cancel_futures) cancels the
  * future, EPIPE (broken pool) finishes it with EPIPE.
  *
+ * Task ownership: the record carries its pool, so that exec can hand a
+ * dropped task's argument to opts.drop and a failed fire-and-forget task's
+ * code to opts.on_task_error. exec runs exactly once per queued record (the
+ * scheduler's contract: task.h), and every exec either runs fn or drops,
+ * never both: that is all "drop exactly once, never for a task that ran"
+ * needs. A record whose spawn failed never reaches exec (the caller keeps
+ * its argument). Three exec variants differ only in the back-pressure
+ * accounting (backpressure.c): own tasks count nothing, outside tasks count
+ * a start (unbounded) or give back their slot (bounded), at the top of exec.
+ *
  * Racing shutdown: a submission from outside passes the `shut` check and
  * then either enters the injector before it closes (and runs: workers finish
  * only once the closed injector is drained) or finds it closed (ESHUTDOWN).
@@ -93,8 +103,10 @@ static int worker_main(void *arg)
         return 0;
     weft__sched_worker_enter(&p->sched, index);
     if (p->initializer != NULL) {
-        if (p->initializer(p->initarg) != 0)
+        if (p->initializer(p->initarg) != 0) {
             weft__sched_break(&p->sched);
+            weft__pool_room_wake_all(p);
+        }
         init_barrier(p);
     }
     /* Relaxed: settle() only uses it to wait for the workers to be there. */
@@ -274,15 +286,28 @@ int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
     memset(p, 0, sizeof *p);
     p->threads = malloc(n * sizeof *p->threads);
     worker_arg *args = malloc(n * sizeof *args);
-    int rc = p->threads != NULL && args != NULL ? 0 : ENOMEM;
+    p->started = aligned_alloc(WEFT_CACHELINE, n * sizeof *p->started);
+    int rc = p->threads != NULL && args != NULL && p->started != NULL ? 0 : ENOMEM;
     if (rc == 0)
         rc = weft__sched_init(&p->sched, n, opts->scheduler);
     if (rc != 0) {
+        free(p->started);
         free(args);
         free(p->threads);
         free(p);
         return rc;
     }
+    for (size_t i = 0; i < n; i++)
+        atomic_init(&p->started[i].n, 0);
+    for (size_t i = 0; i < WEFT__STRIPES; i++)
+        atomic_init(&p->submitted[i].n, 0);
+    atomic_init(&p->dropped_outside, 0);
+    atomic_init(&p->pending, 0);
+    weft__ec_init(&p->room);
+    p->max_pending = opts->max_pending;
+    p->drop = opts->drop;
+    p->on_task_error = opts->on_task_error;
+    p->on_task_error_ctx = opts->on_task_error_ctx;
     static _Atomic unsigned pool_counter;
     if (opts->thread_name_prefix != NULL && opts->thread_name_prefix[0] != '\0')
         snprintf(p->prefix, sizeof p->prefix, "%s", opts->thread_name_prefix);
@@ -304,6 +329,7 @@ int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
         pthread_mutex_destroy(&p->join);
         pthread_mutex_destroy(&p->admin);
         weft__sched_deinit(&p->sched);
+        free(p->started);
         free(args);
         free(p->threads);
         free(p);
@@ -325,14 +351,35 @@ size_t weft_pool_workers(const weft_pool *p)
 
 /* ---- submit --------------------------------------------------------------- */
 
-static bool submit_exec(const weft__task *t, int how)
+static void drop_arg(const weft_pool *p, void *arg)
 {
+    if (p->drop != NULL)
+        p->drop(arg);
+}
+
+static void report_error(const weft_pool *p, void *arg, int code)
+{
+    if (p->on_task_error != NULL) {
+        p->on_task_error(p->on_task_error_ctx, arg, code);
+        return;
+    }
+    char name[16] = "?", buf[128];
+    (void)pthread_getname_np(pthread_self(), name, sizeof name);
+    fprintf(stderr, "Exception in task on thread %s: %s\n", name, strerror_r(code, buf, sizeof buf));
+}
+
+/* Runs or drops a submission (design note: task ownership). */
+static bool submit_run(const weft__task *t, int how)
+{
+    const weft_pool *p = t->u.submit.pool;
     weft_future *f = t->u.submit.future;
+    void *arg = t->u.submit.arg;
     if (WEFT_UNLIKELY(how == ECANCELED)) {
         if (f != NULL) {
             (void)weft__future_cancel_if_pending(f);
             weft_future_release(f);
         }
+        drop_arg(p, arg);
         return false;
     }
     if (WEFT_UNLIKELY(how == EPIPE)) {
@@ -341,53 +388,120 @@ static bool submit_exec(const weft__task *t, int how)
                 weft__future_finish(f, EPIPE, NULL);
             weft_future_release(f);
         }
+        drop_arg(p, arg);
         return false;
     }
     if (f != NULL && !weft__future_start(f)) {
         weft_future_release(f);
+        drop_arg(p, arg);
         return false;
     }
     void *result = NULL;
-    int code = t->u.submit.fn(t->u.submit.arg, &result);
+    int code = t->u.submit.fn(arg, &result);
     if (f != NULL) {
         weft__future_finish(f, code, result);
         weft_future_release(f);
+    } else if (WEFT_UNLIKELY(code != 0)) {
+        report_error(p, arg, code);
     }
     return true;
 }
 
-int weft_pool_submit(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f)
+/* A submission from one of the pool's own tasks: nothing to count. */
+static bool submit_exec(const weft__task *t, int how)
 {
-    if (p == NULL || fn == NULL)
-        return EINVAL;
+    return submit_run(t, how);
+}
+
+/* From outside, unbounded pool: count the start for weft_pool_pending. */
+static bool submit_exec_outside(const weft__task *t, int how)
+{
+    weft__pool_count_start(t->u.submit.pool);
+    return submit_run(t, how);
+}
+
+/* From outside, bounded pool: started (or dropped) frees the slot. */
+static bool submit_exec_bounded(const weft__task *t, int how)
+{
+    weft__pool_room_give(t->u.submit.pool);
+    return submit_run(t, how);
+}
+
+static int submit(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f,
+                  const weft__deadline *d)
+{
     int rc = weft__pool_admit(p, true);
     if (rc != 0)
         return rc;
-    weft__task *t = weft__task_alloc(&p->sched);
-    if (t == NULL)
-        return ENOMEM;
-    weft_future *fut = NULL;
-    if (f != NULL && (fut = weft__future_create()) == NULL) {
-        weft__task_free(&p->sched, t);
-        return ENOMEM;
+    weft__task_exec exec = submit_exec;
+    if (!weft__pool_is_own_worker(p)) {
+        if (p->max_pending == 0) {
+            exec = submit_exec_outside;
+        } else {
+            if ((rc = weft__pool_room_take(p, d)) != 0)
+                return rc;
+            exec = submit_exec_bounded;
+        }
     }
-    t->exec = submit_exec;
+    weft__task *t = weft__task_alloc(&p->sched);
+    weft_future *fut = NULL;
+    if (t == NULL || (f != NULL && (fut = weft__future_create()) == NULL)) {
+        rc = ENOMEM;
+        goto fail;
+    }
+    t->exec = exec;
     t->tag = WEFT__TASK_CANCELLABLE;
     t->u.submit.fn = fn;
     t->u.submit.arg = arg;
     t->u.submit.future = fut;
+    t->u.submit.pool = p;
+    /* Counted before the spawn so that the start (on a worker, maybe at
+     * once) never precedes it. */
+    if (exec == submit_exec_outside)
+        weft__pool_count_submit(p, 1);
     rc = weft__sched_spawn(&p->sched, t);
-    if (rc != 0) {
-        weft__task_free(&p->sched, t);
-        if (fut != NULL) {
-            weft_future_release(fut); /* the pool's reference */
-            weft_future_release(fut); /* the one *f would have had */
-        }
-        return rc;
+    if (rc == 0) {
+        if (f != NULL)
+            *f = fut;
+        return 0;
     }
-    if (f != NULL)
-        *f = fut;
-    return 0;
+    if (exec == submit_exec_outside)
+        weft__pool_count_submit(p, -1);
+    if (fut != NULL) {
+        weft_future_release(fut); /* the pool's reference */
+        weft_future_release(fut); /* the one *f would have had */
+    }
+fail:
+    if (t != NULL)
+        weft__task_free(&p->sched, t);
+    if (exec == submit_exec_bounded)
+        weft__pool_room_give(p);
+    return rc;
+}
+
+int weft_pool_submit(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f)
+{
+    static const weft__deadline forever = {.forever = true};
+    if (p == NULL || fn == NULL)
+        return EINVAL;
+    return submit(p, fn, arg, f, &forever);
+}
+
+int weft_pool_submit_timed(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f,
+                           double timeout)
+{
+    weft__deadline d;
+    if (p == NULL || fn == NULL || weft__deadline_init(&d, timeout) != 0)
+        return EINVAL;
+    return submit(p, fn, arg, f, &d);
+}
+
+int weft_pool_try_submit(weft_pool *p, int (*fn)(void *arg, void **result), void *arg, weft_future **f)
+{
+    static const weft__deadline now = {.expired = true};
+    if (p == NULL || fn == NULL)
+        return EINVAL;
+    return submit(p, fn, arg, f, &now);
 }
 
 /* ---- shutdown / destroy --------------------------------------------------- */
@@ -422,6 +536,8 @@ int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures)
     pthread_mutex_lock(&p->admin);
     bool first = !atomic_load_explicit(&p->shut, memory_order_relaxed);
     atomic_store_explicit(&p->shut, true, memory_order_relaxed);
+    if (first)
+        weft__pool_room_wake_all(p);
     if (first || (cancel_futures && !p->cancel_done)) {
         if (cancel_futures)
             settle(p);
@@ -462,6 +578,7 @@ void weft_pool_destroy(weft_pool *p)
     weft__sched_deinit(&p->sched);
     pthread_mutex_destroy(&p->join);
     pthread_mutex_destroy(&p->admin);
+    free(p->started);
     free(p->args);
     free(p->threads);
     free(p);

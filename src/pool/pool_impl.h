@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "sched/sched.h"
+#include "sync/eventcount.h"
 #include "thread/fork.h"
 #include "weft/pool.h"
 #include "weft/thread.h"
@@ -39,6 +40,25 @@ struct weft_pool {
      * under its lock. */
     struct weft_pool *live_prev, *live_next;
     bool live, exit_done, exit_busy;
+
+    /* Task ownership (pool.c, design note). */
+    void (*drop)(void *arg);
+    void (*on_task_error)(void *ctx, void *arg, int code);
+    void *on_task_error_ctx;
+
+    /* Back-pressure (backpressure.c, design note). max_pending 0 = unbounded.
+     * Bounded: `pending` counts outside submissions not started (one RMW
+     * when submitted, one when started); submitters short of room wait on
+     * `room`. Unbounded: no shared counter; pending() sums the submitters'
+     * stripes minus the per-worker starts and the outside drops. */
+    size_t max_pending;
+    WEFT_CACHE_ALIGNED _Atomic size_t pending;
+    weft__eventcount room;
+    struct {
+        WEFT_CACHE_ALIGNED _Atomic uint64_t n;
+    } submitted[WEFT__STRIPES];
+    struct weft__pool_started *started; /* per worker, line-aligned array */
+    WEFT_CACHE_ALIGNED _Atomic uint64_t dropped_outside;
 };
 
 /* Whether p was inherited from a parent process (its workers are gone). */
@@ -46,6 +66,12 @@ static inline bool weft__pool_inherited(const weft_pool *p)
 {
     return WEFT_UNLIKELY(p->fork_gen != weft__fork_gen());
 }
+
+/* Outside submissions a worker started (or dropped): written by that worker
+ * only, read by weft_pool_pending. One line each. */
+typedef struct weft__pool_started {
+    WEFT_CACHE_ALIGNED _Atomic uint64_t n;
+} weft__pool_started;
 
 /* Whether the calling thread is one of p's workers. */
 static inline bool weft__pool_is_own_worker(const weft_pool *p)
@@ -57,6 +83,18 @@ static inline bool weft__pool_is_own_worker(const weft_pool *p)
  * pool; ESHUTDOWN for submissions after shutdown (when refuse_own, also from
  * the pool's own tasks: Python refuses submit() after shutdown everywhere). */
 int weft__pool_admit(const weft_pool *p, bool refuse_own);
+
+/* Back-pressure (backpressure.c). room_take: a slot for one outside
+ * submission of a bounded pool: 0, EAGAIN (none and d expired), ETIMEDOUT,
+ * ESHUTDOWN, EPIPE. room_give: the slot back (the task started or was
+ * dropped, or its submission failed). room_wake_all: shutdown or break.
+ * count_submit/count_start: the unbounded pools' counts (delta -1 undoes a
+ * submit whose spawn failed). */
+int weft__pool_room_take(weft_pool *p, const weft__deadline *d);
+void weft__pool_room_give(weft_pool *p);
+void weft__pool_room_wake_all(weft_pool *p);
+void weft__pool_count_submit(weft_pool *p, int delta);
+void weft__pool_count_start(weft_pool *p);
 
 /* Group internals used by parallel_for: count t on g and spawn it on g's
  * pool (0, or the error; t is freed on error), and mark one task of g done. */

@@ -56,6 +56,7 @@ struct weft__task {
             int (*fn)(void *arg, void **result);
             void *arg;
             weft_future *future; /* NULL: fire and forget */
+            struct weft_pool *pool; /* drop / on_task_error / pending (pool.c) */
         } submit;
         struct {
             void (*fn)(void *arg);
