@@ -570,6 +570,7 @@ void weft_pool_destroy(weft_pool *p)
     if (weft__pool_inherited(p)) {
         /* Not the mutexes: a vanished thread may hold them. */
         weft__sched_abandon(&p->sched);
+        free(p->started);
         free(p->args);
         free(p->threads);
         free(p);
