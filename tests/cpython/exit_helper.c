@@ -28,6 +28,15 @@ static int say(void *arg, void **result)
     return 0;
 }
 
+static int say_after_1s(void *arg, void **result)
+{
+    (void)result;
+    nap(1.0);
+    fputs(arg, stdout);
+    fflush(stdout);
+    return 0;
+}
+
 static int say_late(void *arg, void **result)
 {
     (void)result;
@@ -42,14 +51,29 @@ static int say_late(void *arg, void **result)
 static int mode_apple(bool no_exit_wait)
 {
     weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
-    o.max_workers = 1;
+    o.max_workers = 5;
     o.no_exit_wait = no_exit_wait;
     weft_pool *p;
     if (weft_pool_create(&p, &o) != 0)
         return 3;
-    if (weft_pool_submit(p, no_exit_wait ? say_late : say, no_exit_wait ? "late\n" : "apple\n", NULL) != 0)
+    if (weft_pool_submit(p, no_exit_wait ? say_late : say_after_1s, no_exit_wait ? "late\n" : "apple\n", NULL) != 0)
         return 4;
     return 0; /* the pool is never destroyed */
+}
+
+/* test_hang_gh83386 (wait = false) / test_cancel_futures_wait_false: after
+ * shutdown(wait=False[, cancel_futures=True]) the exit still waits for the
+ * running task. */
+static int mode_shutdown_nowait(bool cancel)
+{
+    weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+    o.max_workers = 3;
+    weft_pool *p;
+    if (weft_pool_create(&p, &o) != 0)
+        return 3;
+    if (weft_pool_submit(p, cancel ? say : say_after_1s, "apple\n", NULL) != 0)
+        return 4;
+    return weft_pool_shutdown(p, false, cancel) == 0 ? 0 : 5;
 }
 
 static weft_pool *atexit_pool;
@@ -127,6 +151,10 @@ int main(int argc, char **argv)
         return mode_atexit_submit();
     if (strcmp(m, "join_main") == 0)
         return mode_join_main();
+    if (strcmp(m, "shutdown_nowait") == 0)
+        return mode_shutdown_nowait(false);
+    if (strcmp(m, "cancel_nowait") == 0)
+        return mode_shutdown_nowait(true);
     if (strcmp(m, "thread_then_pool") == 0)
         return mode_thread_then_pool();
     return 2;
