@@ -138,6 +138,64 @@ static int mode_thread_then_pool(void)
     return 0;
 }
 
+static int joiningfunc(void *arg)
+{
+    if (weft_thread_join(arg, WEFT_FOREVER) != 0)
+        return EIO;
+    printf("end of thread\n");
+    fflush(stdout);
+    return 0;
+}
+
+/* test_threading ThreadJoinOnShutdown.test_1_join_on_shutdown */
+static int mode_join_on_shutdown(void)
+{
+    weft_thread *t;
+    if (weft_thread_create(&t, joiningfunc, weft_current_thread(), NULL) != 0 || weft_thread_start(t) != 0)
+        return 3;
+    nap(0.1);
+    printf("end of main\n");
+    fflush(stdout);
+    return 0;
+}
+
+static int child(void *arg)
+{
+    (void)arg;
+    nap(1);
+    printf("Woke up\n");
+    fflush(stdout);
+    return 0;
+}
+
+/* test_threading test_join_nondaemon_on_shutdown (exit() = SystemExit) */
+static int mode_nondaemon_on_shutdown(void)
+{
+    weft_thread *t;
+    if (weft_thread_create(&t, child, NULL, NULL) != 0 || weft_thread_start(t) != 0)
+        return 3;
+    exit(0);
+}
+
+static int raise_eio(void *arg)
+{
+    (void)arg;
+    return EIO;
+}
+
+/* test_threading ExceptHookTests.test_excepthook: the default hook */
+static int mode_excepthook(void)
+{
+    weft_thread_attr a = WEFT_THREAD_ATTR_INIT;
+    a.name = "excepthook_thread";
+    weft_thread *t;
+    if (weft_thread_create(&t, raise_eio, NULL, &a) != 0 || weft_thread_start(t) != 0)
+        return 3;
+    weft_thread_join(t, WEFT_FOREVER);
+    weft_thread_destroy(t);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -151,6 +209,12 @@ int main(int argc, char **argv)
         return mode_atexit_submit();
     if (strcmp(m, "join_main") == 0)
         return mode_join_main();
+    if (strcmp(m, "join_on_shutdown") == 0)
+        return mode_join_on_shutdown();
+    if (strcmp(m, "nondaemon_on_shutdown") == 0)
+        return mode_nondaemon_on_shutdown();
+    if (strcmp(m, "excepthook") == 0)
+        return mode_excepthook();
     if (strcmp(m, "shutdown_nowait") == 0)
         return mode_shutdown_nowait(false);
     if (strcmp(m, "cancel_nowait") == 0)
