@@ -210,6 +210,7 @@ typedef struct weft_barrier {
     size_t parties;
     size_t count; /* arrived in this generation */
     bool broken;
+    bool releasing; /* the last party runs the action (outside the lock) */
     void (*action)(void *);
     void *action_ctx;
     double timeout;
@@ -218,7 +219,7 @@ typedef struct weft_barrier {
 
 #define WEFT_BARRIER_INIT(n)                                                                                 \
     {                                                                                                        \
-        WEFT_LOCK_INIT, 0, (n), 0, false, NULL, NULL, WEFT_FOREVER, NULL                                     \
+        WEFT_LOCK_INIT, 0, (n), 0, false, false, NULL, NULL, WEFT_FOREVER, NULL                              \
     }
 
 /* EINVAL when parties == 0 or timeout is NaN. */

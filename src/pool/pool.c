@@ -533,18 +533,21 @@ int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures)
         atomic_store_explicit(&p->shut, true, memory_order_relaxed);
         return 0;
     }
+    /* admin only elects who closes; the close itself runs outside it, since
+     * with cancel_futures it runs the cancelled futures' callbacks, which may
+     * call shutdown again (issue 10 item 3). */
     pthread_mutex_lock(&p->admin);
     bool first = !atomic_load_explicit(&p->shut, memory_order_relaxed);
     atomic_store_explicit(&p->shut, true, memory_order_relaxed);
     if (first)
         weft__pool_room_wake_all(p);
-    if (first || (cancel_futures && !p->cancel_done)) {
-        if (cancel_futures)
-            settle(p);
-        weft__sched_close(&p->sched, cancel_futures);
-        p->cancel_done = p->cancel_done || cancel_futures;
-    }
+    bool cancel = cancel_futures && !p->cancel_done;
+    p->cancel_done = p->cancel_done || cancel_futures;
     pthread_mutex_unlock(&p->admin);
+    if (cancel)
+        settle(p);
+    if (first || cancel)
+        weft__sched_close(&p->sched, cancel);
     if (wait) {
         pthread_mutex_lock(&p->join);
         if (!p->joined) {

@@ -575,8 +575,9 @@ void weft__sched_close(weft__sched *s, bool cancel)
         return;
     }
     weft__injector_close(&s->inj);
+    weft__task *drop = NULL;
     if (cancel) {
-        weft__task *drop = NULL, *keep = NULL, *t;
+        weft__task *keep = NULL, *t;
         while ((t = weft__injector_pop(&s->inj)) != NULL) {
             weft__task **to = (t->tag & WEFT__TASK_CANCELLABLE) ? &drop : &keep;
             t->next = *to;
@@ -587,12 +588,14 @@ void weft__sched_close(weft__sched *s, bool cancel)
             keep = t->next;
             weft__injector_push_forced(&s->inj, t);
         }
-        weft__sched_drop(s, drop);
     }
     /* seq_cst: publishes the closing (and the drain's re-queued tasks) to
      * park()'s acquire load; ordered before the fence in ec_notify below. */
     atomic_store_explicit(&s->closed, true, memory_order_seq_cst);
     weft__ec_notify(&s->idle, INT32_MAX);
+    /* Last: the dropped futures' callbacks may wait for the workers to
+     * finish (shutdown(wait) from a callback), which needs `closed`. */
+    weft__sched_drop(s, drop);
 }
 
 /* No ordering needed: a stale read only ends the wait a little early or

@@ -17,8 +17,15 @@
  * end of its generation changes gen before the wake, so no wake-up is lost.
  * Timeout: a party whose deadline passes takes the lock; if its generation
  * has not ended it breaks the barrier (others get EPIPE) and returns
- * ETIMEDOUT. The action runs in the last arriving party, under no weft lock
- * held by the barrier other than its own (it must not call the barrier).
+ * ETIMEDOUT.
+ * The action runs in the last arriving party before anyone is released, and
+ * outside the lock, so it may call anything, the barrier included: the last
+ * party sets `releasing`, unlocks, runs it, relocks, and ends the generation
+ * as passed, unless the generation was ended meanwhile (the action or
+ * another thread aborted or reset the barrier, a party timed out: gen
+ * moved), in which case it returns EPIPE. A thread that arrives while
+ * `releasing` is set (more threads than parties) waits for the release, as
+ * Python's does, and then arrives in the next generation.
  */
 #include <limits.h>
 
@@ -43,6 +50,7 @@ int weft_barrier_init(weft_barrier *b, size_t parties, void (*action)(void *), v
     b->parties = parties;
     b->count = 0;
     b->broken = false;
+    b->releasing = false;
     b->action = action;
     b->action_ctx = action_ctx;
     b->timeout = timeout;
@@ -77,6 +85,13 @@ int weft_barrier_wait(weft_barrier *b, double timeout, size_t *index)
     if (weft__deadline_init(&d, t) != 0)
         return EINVAL;
     weft_lock_acquire(&b->lock, WEFT_FOREVER);
+    while (b->releasing && !b->broken) {
+        uint32_t g = atomic_load_explicit(&b->gen, memory_order_relaxed);
+        weft_lock_release(&b->lock);
+        if (weft__futex_wait(&b->gen, g, &d) == ETIMEDOUT)
+            return ETIMEDOUT; /* not counted in any generation: breaks nothing */
+        weft_lock_acquire(&b->lock, WEFT_FOREVER);
+    }
     if (b->broken) {
         weft_lock_release(&b->lock);
         return EPIPE;
@@ -85,8 +100,21 @@ int weft_barrier_wait(weft_barrier *b, double timeout, size_t *index)
     if (index != NULL)
         *index = me;
     if (me + 1 == b->parties) {
-        if (b->action != NULL)
+        if (b->action != NULL) {
+            uint32_t g = atomic_load_explicit(&b->gen, memory_order_relaxed);
+            b->releasing = true;
+            weft_lock_release(&b->lock);
             b->action(b->action_ctx);
+            weft_lock_acquire(&b->lock, WEFT_FOREVER);
+            b->releasing = false;
+            if (atomic_load_explicit(&b->gen, memory_order_relaxed) != g) {
+                /* Ended meanwhile; wake the early arrivals (end_generation
+                 * woke them once already, while releasing was still set). */
+                weft__futex_wake(&b->gen, INT32_MAX);
+                weft_lock_release(&b->lock);
+                return EPIPE;
+            }
+        }
         end_generation(b, OUT_PASSED);
         weft_lock_release(&b->lock);
         return 0;
