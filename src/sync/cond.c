@@ -19,6 +19,9 @@
  * The waiter count is changed only under the lock; it is atomic because the
  * fast "nobody waits" check in notify reads it, also under the lock.
  * Woken threads re-acquire the lock and so barge with newcomers (sync.h).
+ * seq wraps after 2^32 notifies; fooling a waiter would take exactly that
+ * many between its lock release and its futex_wait, and would cost one late
+ * wake-up (docs/DESIGN.md, "Counters that wrap"; tests/sync/test_wrap.c).
  */
 #include <limits.h>
 

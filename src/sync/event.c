@@ -14,7 +14,11 @@
  * No lost wake-up: a sleeper sleeps only on a word with bit 1 set, which it
  * (or another sleeper) stored; the set() that follows changes the word and
  * sees bit 1 in the value it replaced, so it wakes all. The generation has 30
- * bits: a sleeper would have to miss exactly 2^30 set() calls to be fooled.
+ * bits and wraps cleanly (the low bits are masked off before the add): a
+ * waiter would have to miss exactly 2^30 set() calls, each after a clear(),
+ * between its load and its CAS of bit 1 to be fooled, and would then sleep
+ * until the next set() or its deadline (docs/DESIGN.md, "Counters that wrap";
+ * tests/sync/test_wrap.c).
  */
 #include <limits.h>
 

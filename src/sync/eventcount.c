@@ -21,9 +21,12 @@
  * such guarantee (p10 covers only a seq_cst load of C; on POWER, and on ARM
  * with a relaxed re-check, the load may be satisfied before the RMW's store
  * is visible), and callers re-check C with whatever order their structure
- * uses. The epoch wraps after 2^32 notifies; a waiter
- * would have to sleep through exactly 2^32 of them to be fooled (ABA), which
- * we accept as folly does.
+ * uses. The epoch wraps after 2^32 notifies: the add of 1 << 32 carries out
+ * of the 64-bit word, never into the waiter count. A waiter would have to
+ * miss exactly 2^32 notifies between prepare and its futex_wait to be fooled
+ * (ABA), which takes minutes of syscalls while it is runnable, and costs one
+ * late wake-up; we accept it as folly does (docs/DESIGN.md, "Counters that
+ * wrap"; tests/sync/test_wrap.c, tests/model/eventcount.pml -DEPOCH_MOD=2).
  */
 #include "sync/eventcount.h"
 
