@@ -5,6 +5,16 @@
  * aborts or prints on bad input, and none leaves an object half-changed when it
  * fails.
  *
+ * NULL: there is one contract and no exception. Any function handed NULL for
+ * its object or handle (the first argument: a lock, queue, ring, barrier,
+ * ...) returns EINVAL if it returns int, false if it returns bool, 0 if it
+ * returns a size, and does nothing if it returns void; it never crashes.
+ * This includes the inline Lock fast path (weft/sync.h): its NULL test is a
+ * compare, not a memory access, so the uncontended acquire stays one atomic
+ * read-modify-write, and a compiler drops it for the address of an object.
+ * Out-parameters for results may be NULL where a function says so (the
+ * value is then not stored).
+ *
  * Timeouts are double seconds, as in Python. WEFT_FOREVER (INFINITY) waits
  * forever; zero or a negative value never blocks (the deadline has already
  * passed); NaN is EINVAL. Time is measured on CLOCK_MONOTONIC and a spurious

@@ -140,6 +140,11 @@ WEFT_API bool weft_queue_is_shutdown(const weft_queue *q);
 /* Each successful put adds an unfinished task; task_done removes one.
  * EINVAL when there is none (called more times than items were put). */
 WEFT_API int weft_queue_task_done(weft_queue *q);
+/** Python's Queue.unfinished_tasks: items put and not yet marked done by
+ *  weft_queue_task_done (or discarded by an immediate shutdown): a snapshot.
+ *  @param q the queue (NULL: 0)
+ *  @return the number of unfinished tasks */
+WEFT_API size_t weft_queue_unfinished_tasks(const weft_queue *q);
 /* Waits until every item put has been marked done (no unfinished task).
  * 0; ETIMEDOUT (also for timeout <= 0 while tasks are unfinished, as
  * Event.wait does); EINVAL for NaN. */

@@ -57,12 +57,14 @@ WEFT_API void weft_lock_init(weft_lock *l);
 WEFT_API int weft_lock_acquire_slow(weft_lock *l, double timeout);
 WEFT_API int weft_lock_release_slow(weft_lock *l, uint32_t old_state);
 
-/* Acquire: 0, EAGAIN (timeout <= 0 and held), ETIMEDOUT, EINVAL (NaN).
- * Uncontended cost: one compare-and-swap. */
+/* Acquire: 0, EAGAIN (timeout <= 0 and held), ETIMEDOUT, EINVAL (NaN, or l
+ * NULL). Uncontended cost: one compare-and-swap (the NULL and NaN tests are
+ * compares, no memory traffic; the compiler drops the NULL test when l is
+ * the address of an object). */
 static inline int weft_lock_acquire(weft_lock *l, double timeout)
 {
     uint32_t expected = 0;
-    if (WEFT_UNLIKELY(__builtin_isnan(timeout)))
+    if (WEFT_UNLIKELY(l == NULL || __builtin_isnan(timeout)))
         return EINVAL;
     /* acquire: pairs with the release exchange in weft_lock_release, so the
      * previous holder's critical section happens-before ours. */
@@ -71,10 +73,12 @@ static inline int weft_lock_acquire(weft_lock *l, double timeout)
     return weft_lock_acquire_slow(l, timeout);
 }
 
-/* Release: 0, or EPERM when the lock was not held. Wakes one sleeper only when
- * the state says someone may sleep (2). */
+/* Release: 0, EPERM when the lock was not held, EINVAL when l is NULL. Wakes
+ * one sleeper only when the state says someone may sleep (2). */
 static inline int weft_lock_release(weft_lock *l)
 {
+    if (WEFT_UNLIKELY(l == NULL))
+        return EINVAL;
     /* release: publishes the critical section to the next acquirer's acquire
      * CAS/exchange (weft_lock_acquire / weft_lock_acquire_slow). */
     uint32_t old = weft__atomic_exchange_release_u32(&l->state, 0);
@@ -86,7 +90,7 @@ static inline int weft_lock_release(weft_lock *l)
 /* Whether the lock is held by anybody (a snapshot). */
 static inline bool weft_lock_locked(const weft_lock *l)
 {
-    return weft__atomic_load_relaxed_u32(&l->state) != 0;
+    return l != NULL && weft__atomic_load_relaxed_u32(&l->state) != 0;
 }
 
 /* ---- RLock --------------------------------------------------------------
@@ -111,28 +115,44 @@ WEFT_API int weft_rlock_acquire(weft_rlock *l, double timeout);
 WEFT_API int weft_rlock_release(weft_rlock *l);
 /* Whether the calling thread owns l. */
 WEFT_API bool weft_rlock_is_owned(const weft_rlock *l);
+/** Whether any thread holds l (Python's RLock.locked(), 3.14): a snapshot.
+ *  @param l the RLock (NULL: false)
+ *  @return true while some thread owns l at any nesting level */
+WEFT_API bool weft_rlock_locked(const weft_rlock *l);
 
 /* ---- Condition ----------------------------------------------------------
- * Python's threading.Condition bound to a weft_lock. wait/notify must be
- * called with the lock held (EPERM when it is not held at all; weft_lock has
- * no owner, so holding by another thread cannot be detected).
- * wait releases the lock, sleeps, and re-acquires the lock before returning,
- * also on ETIMEDOUT. Spurious wake-ups are allowed, as in Python: use
- * weft_cond_wait_for or loop on your predicate.
+ * Python's threading.Condition bound to a weft_lock (weft_cond_init) or to a
+ * weft_rlock (weft_cond_init_rlock, Python's default Condition()). wait/notify
+ * must be called with the lock held: EPERM when a weft_lock is not held at
+ * all (weft_lock has no owner, so holding by another thread cannot be
+ * detected), or when the calling thread does not own the weft_rlock.
+ * wait releases the lock (every level of an RLock), sleeps, and re-acquires
+ * it (restoring the levels) before returning, also on ETIMEDOUT. Spurious
+ * wake-ups are allowed, as in Python: use weft_cond_wait_for or loop on your
+ * predicate.
  */
 typedef struct weft_cond {
-    weft_lock *lock;
+    weft_lock *lock;               /* the lock, or the RLock's inner lock */
     WEFT_ATOMIC(uint32_t) seq;     /* futex word: bumped by every notify */
     WEFT_ATOMIC(uint32_t) waiters; /* threads inside wait; changed under lock */
+    weft_rlock *rlock;             /* the RLock, or NULL when bound to a Lock */
 } weft_cond;
 
 #define WEFT_COND_INIT(lockptr)                                                                              \
     {                                                                                                        \
-        (lockptr), 0, 0                                                                                      \
+        (lockptr), 0, 0, NULL                                                                                \
     }
 
 /* EINVAL when lock is NULL. */
 WEFT_API int weft_cond_init(weft_cond *c, weft_lock *lock);
+/** Bind c to an RLock, as Python's Condition() (whose default lock is an
+ *  RLock). Every weft_cond call then works on it: wait and wait_for release
+ *  every level the caller holds and restore them before returning; wait,
+ *  wait_for and notify return EPERM when the calling thread does not own l.
+ *  @param c the condition to initialise
+ *  @param l the RLock it is bound to
+ *  @return 0, or EINVAL when c or l is NULL */
+WEFT_API int weft_cond_init_rlock(weft_cond *c, weft_rlock *l);
 /* 0 when woken (or spuriously), ETIMEDOUT, EINVAL (NaN), EPERM (lock not held). */
 WEFT_API int weft_cond_wait(weft_cond *c, double timeout);
 /* Waits until pred(ctx) is true: 0 once it holds, ETIMEDOUT if it still does

@@ -42,6 +42,8 @@ static_assert((WAITERS & COUNT_MASK) == 0, "the waiter flag lies outside the cou
 
 void weft_group_init(weft_group *g, weft_pool *p)
 {
+    if (g == NULL)
+        return;
     g->pool = p;
     atomic_init(&g->pending, 0);
     atomic_init(&g->error, 0);

@@ -322,6 +322,8 @@ int weft_queue_get(weft_queue *q, void **item, double timeout)
 
 size_t weft_queue_qsize(const weft_queue *q)
 {
+    if (q == NULL)
+        return 0;
     switch (q->impl) {
     case WEFT__QUEUE_RING:
         return weft_ring_size(&q->ring);
@@ -339,17 +341,17 @@ size_t weft_queue_qsize(const weft_queue *q)
 
 bool weft_queue_empty(const weft_queue *q)
 {
-    return weft_queue_qsize(q) == 0;
+    return q != NULL && weft_queue_qsize(q) == 0;
 }
 
 bool weft_queue_full(const weft_queue *q)
 {
-    return q->maxsize > 0 && weft_queue_qsize(q) >= q->maxsize;
+    return q != NULL && q->maxsize > 0 && weft_queue_qsize(q) >= q->maxsize;
 }
 
 bool weft_queue_is_shutdown(const weft_queue *q)
 {
-    return atomic_load_explicit(&((weft_queue *)q)->shut, memory_order_relaxed);
+    return q != NULL && atomic_load_explicit(&((weft_queue *)q)->shut, memory_order_relaxed);
 }
 
 /* ---- tasks -------------------------------------------------------------------------- */
@@ -378,6 +380,19 @@ static bool tasks_finished(const weft_queue *q)
      * task's work is visible to the joiner; and orders the puts read after. */
     uint64_t d = atomic_load_explicit(&((weft_queue *)q)->done, memory_order_acquire);
     return d == puts_count(q);
+}
+
+size_t weft_queue_unfinished_tasks(const weft_queue *q)
+{
+    if (q == NULL)
+        return 0;
+    if (q->impl == WEFT__QUEUE_MUTEX)
+        return weft__mq_unfinished_tasks(q);
+    /* done first: both only grow and done <= puts, so a later puts read is at
+     * least as large and the difference is never negative. */
+    uint64_t d = atomic_load_explicit(&((weft_queue *)q)->done, memory_order_relaxed);
+    uint64_t p = puts_count(q);
+    return p > d ? (size_t)(p - d) : 0;
 }
 
 int weft_queue_task_done(weft_queue *q)

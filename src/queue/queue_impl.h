@@ -104,6 +104,7 @@ void weft__mq_deinit(weft_queue *q);
 int weft__mq_put(weft_queue *q, void *item, double timeout);
 int weft__mq_get(weft_queue *q, void **item, double timeout);
 int weft__mq_task_done(weft_queue *q);
+size_t weft__mq_unfinished_tasks(const weft_queue *q);
 int weft__mq_join(weft_queue *q, double timeout);
 void weft__mq_shutdown(weft_queue *q, bool immediate);
 

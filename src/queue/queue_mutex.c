@@ -167,6 +167,14 @@ out:
     return rc;
 }
 
+size_t weft__mq_unfinished_tasks(const weft_queue *q)
+{
+    mq_lock((weft_queue *)q);
+    size_t n = q->unfinished;
+    mq_unlock((weft_queue *)q);
+    return n;
+}
+
 int weft__mq_task_done(weft_queue *q)
 {
     int rc = 0;

@@ -212,21 +212,27 @@ void weft_ring_destroy(weft_ring *r)
 
 int weft_ring_try_push(weft_ring *r, void *item)
 {
+    if (r == NULL)
+        return EINVAL;
     return weft__ring_push(r, item);
 }
 
 int weft_ring_try_pop(weft_ring *r, void **item)
 {
+    if (r == NULL)
+        return EINVAL;
     return weft__ring_pop(r, item);
 }
 
 size_t weft_ring_capacity(const weft_ring *r)
 {
-    return (size_t)r->cap;
+    return r != NULL ? (size_t)r->cap : 0;
 }
 
 size_t weft_ring_size(const weft_ring *r)
 {
+    if (r == NULL)
+        return 0;
     /* Two unordered relaxed reads of counters that only grow: the difference
      * may be momentarily below 0 or above cap, so clamp it. */
     uint64_t t = weft__ring_count(r, atomic_load_explicit(&((weft_ring *)r)->tail, memory_order_relaxed));

@@ -43,7 +43,7 @@ struct weft__barrier_waiter {
 int weft_barrier_init(weft_barrier *b, size_t parties, void (*action)(void *), void *action_ctx,
                       double timeout)
 {
-    if (parties == 0 || isnan(timeout))
+    if (b == NULL || parties == 0 || isnan(timeout))
         return EINVAL;
     weft_lock_init(&b->lock);
     atomic_init(&b->gen, 0);
@@ -79,7 +79,7 @@ static void end_generation(weft_barrier *b, uint32_t outcome)
 int weft_barrier_wait(weft_barrier *b, double timeout, size_t *index)
 {
     weft__deadline d;
-    if (isnan(timeout))
+    if (b == NULL || isnan(timeout))
         return EINVAL;
     double t = timeout < b->timeout ? timeout : b->timeout;
     if (weft__deadline_init(&d, t) != 0)
@@ -148,6 +148,8 @@ int weft_barrier_wait(weft_barrier *b, double timeout, size_t *index)
 
 void weft_barrier_abort(weft_barrier *b)
 {
+    if (b == NULL)
+        return;
     weft_lock_acquire(&b->lock, WEFT_FOREVER);
     b->broken = true;
     end_generation(b, OUT_BROKEN);
@@ -156,6 +158,8 @@ void weft_barrier_abort(weft_barrier *b)
 
 void weft_barrier_reset(weft_barrier *b)
 {
+    if (b == NULL)
+        return;
     weft_lock_acquire(&b->lock, WEFT_FOREVER);
     if (b->waiting != NULL)
         end_generation(b, OUT_BROKEN);
@@ -166,11 +170,13 @@ void weft_barrier_reset(weft_barrier *b)
 
 size_t weft_barrier_parties(const weft_barrier *b)
 {
-    return b->parties;
+    return b != NULL ? b->parties : 0;
 }
 
 size_t weft_barrier_n_waiting(weft_barrier *b)
 {
+    if (b == NULL)
+        return 0;
     weft_lock_acquire(&b->lock, WEFT_FOREVER);
     size_t n = b->count;
     weft_lock_release(&b->lock);
@@ -179,6 +185,8 @@ size_t weft_barrier_n_waiting(weft_barrier *b)
 
 bool weft_barrier_broken(weft_barrier *b)
 {
+    if (b == NULL)
+        return false;
     weft_lock_acquire(&b->lock, WEFT_FOREVER);
     bool broken = b->broken;
     weft_lock_release(&b->lock);

@@ -19,6 +19,11 @@
  * The waiter count is changed only under the lock; it is atomic because the
  * fast "nobody waits" check in notify reads it, also under the lock.
  * Woken threads re-acquire the lock and so barge with newcomers (sync.h).
+ * Over an RLock (weft_cond_init_rlock) the waiter must own it; it releases
+ * every level at once (owner cleared, then the inner lock released, as
+ * Python's _release_save) and restores the count after re-acquiring the
+ * inner lock (_acquire_restore). seq is still read and bumped only under the
+ * inner lock, so the argument above is unchanged.
  * seq wraps after 2^32 notifies; fooling a waiter would take exactly that
  * many between its lock release and its futex_wait, and would cost one late
  * wake-up (docs/DESIGN.md, "Counters that wrap"; tests/sync/test_wrap.c).
@@ -28,28 +33,66 @@
 #include "weft/sync.h"
 
 #include "internal/atomics.h"
+#include "sync/rlock_impl.h"
 
 int weft_cond_init(weft_cond *c, weft_lock *lock)
 {
-    if (lock == NULL)
+    if (c == NULL || lock == NULL)
         return EINVAL;
     c->lock = lock;
+    c->rlock = NULL;
     atomic_init(&c->seq, 0);
     atomic_init(&c->waiters, 0);
     return 0;
+}
+
+int weft_cond_init_rlock(weft_cond *c, weft_rlock *l)
+{
+    if (c == NULL || l == NULL)
+        return EINVAL;
+    c->lock = &l->lock;
+    c->rlock = l;
+    atomic_init(&c->seq, 0);
+    atomic_init(&c->waiters, 0);
+    return 0;
+}
+
+/* Whether the caller may wait or notify: it owns the RLock, or somebody holds
+ * the Lock (a Lock has no owner to check). */
+static bool held(const weft_cond *c)
+{
+    return c->rlock != NULL ? weft_rlock_is_owned(c->rlock) : weft_lock_locked(c->lock);
+}
+
+/* Release the lock for the sleep: a Lock once; an RLock at every level, the
+ * count returned for relock (weft__rlock_release_all, rlock.c). */
+static uint32_t unlock(weft_cond *c)
+{
+    if (c->rlock != NULL)
+        return weft__rlock_release_all(c->rlock);
+    weft_lock_release(c->lock);
+    return 1;
+}
+
+static void relock(weft_cond *c, uint32_t levels)
+{
+    if (c->rlock != NULL)
+        weft__rlock_acquire_levels(c->rlock, levels);
+    else
+        weft_lock_acquire(c->lock, WEFT_FOREVER);
 }
 
 static int cond_wait_deadline(weft_cond *c, const weft__deadline *d)
 {
     atomic_fetch_add_explicit(&c->waiters, 1, memory_order_relaxed);
     uint32_t s = atomic_load_explicit(&c->seq, memory_order_relaxed);
-    weft_lock_release(c->lock);
+    uint32_t levels = unlock(c);
     int rc = weft__futex_wait(&c->seq, s, d);
     /* A wake-up (or a change of seq) may race with the deadline: report a
      * notification when seq moved, whatever the futex said. */
     if (rc == ETIMEDOUT && atomic_load_explicit(&c->seq, memory_order_relaxed) != s)
         rc = 0;
-    weft_lock_acquire(c->lock, WEFT_FOREVER);
+    relock(c, levels);
     atomic_fetch_sub_explicit(&c->waiters, 1, memory_order_relaxed);
     return rc;
 }
@@ -57,9 +100,9 @@ static int cond_wait_deadline(weft_cond *c, const weft__deadline *d)
 int weft_cond_wait(weft_cond *c, double timeout)
 {
     weft__deadline d;
-    if (weft__deadline_init(&d, timeout) != 0)
+    if (c == NULL || weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
-    if (!weft_lock_locked(c->lock))
+    if (!held(c))
         return EPERM;
     return cond_wait_deadline(c, &d);
 }
@@ -67,9 +110,9 @@ int weft_cond_wait(weft_cond *c, double timeout)
 int weft_cond_wait_for(weft_cond *c, bool (*pred)(void *), void *ctx, double timeout)
 {
     weft__deadline d;
-    if (pred == NULL || weft__deadline_init(&d, timeout) != 0)
+    if (c == NULL || pred == NULL || weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
-    if (!weft_lock_locked(c->lock))
+    if (!held(c))
         return EPERM;
     while (!pred(ctx)) {
         if (cond_wait_deadline(c, &d) == ETIMEDOUT || weft__deadline_passed(&d))
@@ -80,7 +123,7 @@ int weft_cond_wait_for(weft_cond *c, bool (*pred)(void *), void *ctx, double tim
 
 static int cond_notify(weft_cond *c, int n)
 {
-    if (!weft_lock_locked(c->lock))
+    if (!held(c))
         return EPERM;
     if (atomic_load_explicit(&c->waiters, memory_order_relaxed) == 0)
         return 0;
@@ -91,12 +134,16 @@ static int cond_notify(weft_cond *c, int n)
 
 int weft_cond_notify(weft_cond *c, size_t n)
 {
+    if (c == NULL)
+        return EINVAL;
     if (n == 0)
-        return weft_lock_locked(c->lock) ? 0 : EPERM;
+        return held(c) ? 0 : EPERM;
     return cond_notify(c, n > INT32_MAX ? INT32_MAX : (int)n);
 }
 
 int weft_cond_notify_all(weft_cond *c)
 {
+    if (c == NULL)
+        return EINVAL;
     return cond_notify(c, INT32_MAX);
 }

@@ -32,11 +32,15 @@
 
 void weft_event_init(weft_event *e)
 {
+    if (e == NULL)
+        return;
     atomic_init(&e->state, 0);
 }
 
 void weft_event_set(weft_event *e)
 {
+    if (e == NULL)
+        return;
     uint32_t old = atomic_load_explicit(&e->state, memory_order_relaxed);
     uint32_t next;
     do {
@@ -53,11 +57,15 @@ void weft_event_set(weft_event *e)
 
 void weft_event_clear(weft_event *e)
 {
+    if (e == NULL)
+        return;
     atomic_fetch_and_explicit(&e->state, ~EV_SET, memory_order_relaxed);
 }
 
 bool weft_event_is_set(const weft_event *e)
 {
+    if (e == NULL)
+        return false;
     /* acquire: pairs with the release CAS in weft_event_set. */
     return (atomic_load_explicit(&((weft_event *)e)->state, memory_order_acquire) & EV_SET) != 0;
 }
@@ -65,7 +73,7 @@ bool weft_event_is_set(const weft_event *e)
 int weft_event_wait(weft_event *e, double timeout)
 {
     weft__deadline d;
-    if (weft__deadline_init(&d, timeout) != 0)
+    if (e == NULL || weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
     /* acquire: pairs with the release CAS in weft_event_set. */
     uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);

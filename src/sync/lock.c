@@ -40,6 +40,8 @@
 
 void weft_lock_init(weft_lock *l)
 {
+    if (l == NULL)
+        return;
     atomic_init(&l->state, 0);
 }
 

@@ -14,9 +14,12 @@
 #include "weft/sync.h"
 
 #include "internal/atomics.h"
+#include "sync/rlock_impl.h"
 
 void weft_rlock_init(weft_rlock *l)
 {
+    if (l == NULL)
+        return;
     weft_lock_init(&l->lock);
     atomic_init(&l->owner, 0);
     l->count = 0;
@@ -24,12 +27,12 @@ void weft_rlock_init(weft_rlock *l)
 
 bool weft_rlock_is_owned(const weft_rlock *l)
 {
-    return atomic_load_explicit(&((weft_rlock *)l)->owner, memory_order_relaxed) == weft__self_token();
+    return l != NULL && atomic_load_explicit(&((weft_rlock *)l)->owner, memory_order_relaxed) == weft__self_token();
 }
 
 int weft_rlock_acquire(weft_rlock *l, double timeout)
 {
-    if (isnan(timeout))
+    if (l == NULL || isnan(timeout))
         return EINVAL;
     uintptr_t self = weft__self_token();
     if (atomic_load_explicit(&l->owner, memory_order_relaxed) == self) {
@@ -48,6 +51,8 @@ int weft_rlock_acquire(weft_rlock *l, double timeout)
 
 int weft_rlock_release(weft_rlock *l)
 {
+    if (l == NULL)
+        return EINVAL;
     if (atomic_load_explicit(&l->owner, memory_order_relaxed) != weft__self_token())
         return EPERM;
     if (--l->count == 0) {
@@ -55,4 +60,25 @@ int weft_rlock_release(weft_rlock *l)
         weft_lock_release(&l->lock);
     }
     return 0;
+}
+
+bool weft_rlock_locked(const weft_rlock *l)
+{
+    return l != NULL && weft_lock_locked(&l->lock);
+}
+
+uint32_t weft__rlock_release_all(weft_rlock *l)
+{
+    uint32_t levels = l->count;
+    l->count = 0;
+    atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+    weft_lock_release(&l->lock);
+    return levels;
+}
+
+void weft__rlock_acquire_levels(weft_rlock *l, uint32_t levels)
+{
+    weft_lock_acquire(&l->lock, WEFT_FOREVER);
+    atomic_store_explicit(&l->owner, weft__self_token(), memory_order_relaxed);
+    l->count = levels;
 }

@@ -28,7 +28,7 @@
 
 int weft_sem_init(weft_sem *s, size_t n)
 {
-    if (n > SEM_MAX)
+    if (s == NULL || n > SEM_MAX)
         return EINVAL;
     atomic_init(&s->value, (uint32_t)n);
     atomic_init(&s->waiters, 0);
@@ -38,7 +38,7 @@ int weft_sem_init(weft_sem *s, size_t n)
 
 int weft_sem_init_bounded(weft_sem *s, size_t n)
 {
-    if (n == 0 || n > SEM_MAX)
+    if (s == NULL || n == 0 || n > SEM_MAX)
         return EINVAL;
     atomic_init(&s->value, (uint32_t)n);
     atomic_init(&s->waiters, 0);
@@ -62,7 +62,7 @@ static bool sem_try(weft_sem *s)
 int weft_sem_acquire(weft_sem *s, double timeout)
 {
     weft__deadline d;
-    if (weft__deadline_init(&d, timeout) != 0)
+    if (s == NULL || weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
     if (sem_try(s))
         return 0;
@@ -87,7 +87,7 @@ int weft_sem_acquire(weft_sem *s, double timeout)
 
 int weft_sem_release(weft_sem *s, size_t n)
 {
-    if (n == 0)
+    if (s == NULL || n == 0)
         return EINVAL;
     uint32_t limit = s->bound != 0 ? s->bound : SEM_MAX;
     if (n > limit)
@@ -110,5 +110,7 @@ int weft_sem_release(weft_sem *s, size_t n)
 
 size_t weft_sem_value(const weft_sem *s)
 {
+    if (s == NULL)
+        return 0;
     return atomic_load_explicit(&((weft_sem *)s)->value, memory_order_relaxed);
 }

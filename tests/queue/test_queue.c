@@ -675,3 +675,78 @@ BOTH(sizes_for_every_kind)
         weft_queue_destroy(q);
     }
 }
+
+/* ---- Queue.unfinished_tasks (issue 11), translated from CPython's
+ * Lib/test/test_queue.py; each on every kind (FIFO, LIFO, PRIORITY, bounded
+ * ring) and both backends. */
+
+static weft_queue *make_kind(weft_queue_backend backend, int k)
+{
+    weft_queue_options o = WEFT_QUEUE_OPTIONS_INIT;
+    o.backend = backend;
+    o.kind = k == 1 ? WEFT_QUEUE_LIFO : k == 2 ? WEFT_QUEUE_PRIORITY : WEFT_QUEUE_FIFO;
+    o.cmp = k == 2 ? cmp_num : NULL;
+    o.maxsize = k == 3 ? 8 : 0;
+    weft_queue *q = NULL;
+    cr_assert_eq(weft_queue_create(&q, &o), 0);
+    return q;
+}
+
+/* test_queue.py BaseQueueTestMixin.test_queue_task_done and
+ * queue_join_test: unfinished_tasks counts puts not yet marked done; a
+ * task_done with none left is ValueError (EINVAL) and changes nothing. */
+BOTH(unfinished_tasks_counts_puts_minus_task_done)
+{
+    for (int k = 0; k < 4; k++) {
+        weft_queue *q = make_kind(backend, k);
+        cr_expect_eq(weft_queue_unfinished_tasks(q), 0);
+        cr_expect_eq(weft_queue_task_done(q), EINVAL);
+        cr_expect_eq(weft_queue_unfinished_tasks(q), 0);
+        for (uintptr_t i = 1; i <= 5; i++)
+            cr_assert_eq(weft_queue_put(q, ITEM(i), 0), 0);
+        cr_expect_eq(weft_queue_unfinished_tasks(q), 5);
+        void *v;
+        for (int i = 0; i < 5; i++)
+            cr_assert_eq(weft_queue_get(q, &v, 0), 0);
+        cr_expect_eq(weft_queue_unfinished_tasks(q), 5, "get does not finish a task");
+        for (int i = 0; i < 5; i++)
+            cr_assert_eq(weft_queue_task_done(q), 0);
+        cr_expect_eq(weft_queue_unfinished_tasks(q), 0);
+        cr_expect_eq(weft_queue_task_done(q), EINVAL);
+        cr_expect_eq(weft_queue_join(q, 0), 0);
+        weft_queue_destroy(q);
+    }
+}
+
+/* test_queue.py BaseQueueTestMixin.test_shutdown_immediate_put_join and
+ * test_shutdown_put_join (_shutdown_put_join): after shutdown(immediate)
+ * the discarded items count as done (unfinished_tasks 0); after a plain
+ * shutdown they stay unfinished until task_done. */
+BOTH(unfinished_tasks_after_shutdown)
+{
+    for (int immediate = 0; immediate < 2; immediate++) {
+        for (int k = 0; k < 4; k++) {
+            weft_queue *q = make_kind(backend, k);
+            cr_assert_eq(weft_queue_put(q, ITEM(1), 0), 0);
+            cr_assert_eq(weft_queue_put(q, ITEM(2), 0), 0);
+            cr_expect_eq(weft_queue_unfinished_tasks(q), 2);
+            weft_queue_shutdown(q, immediate);
+            cr_expect_eq(weft_queue_put(q, ITEM(3), 0), ESHUTDOWN);
+            if (immediate) {
+                cr_expect_eq(weft_queue_unfinished_tasks(q), 0);
+                cr_expect_eq(weft_queue_join(q, 0), 0);
+            } else {
+                cr_expect_eq(weft_queue_unfinished_tasks(q), 2);
+                void *v;
+                cr_expect_eq(weft_queue_get(q, &v, 0), 0);
+                cr_expect_eq(weft_queue_task_done(q), 0);
+                cr_expect_eq(weft_queue_unfinished_tasks(q), 1);
+                cr_expect_eq(weft_queue_join(q, 0), ETIMEDOUT);
+                cr_expect_eq(weft_queue_get(q, &v, 0), 0);
+                cr_expect_eq(weft_queue_task_done(q), 0);
+                cr_expect_eq(weft_queue_unfinished_tasks(q), 0);
+            }
+            weft_queue_destroy(q);
+        }
+    }
+}
