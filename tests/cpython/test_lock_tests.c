@@ -365,6 +365,44 @@ Test(lock_tests, rlock_is_owned)
     cr_assert(!weft_rlock_is_owned(&r));
 }
 
+/* RLockTests.test_locked (3.14's RLock.locked()) */
+Test(lock_tests, rlock_locked)
+{
+    weft_rlock r = WEFT_RLOCK_INIT;
+    cr_assert(!weft_rlock_locked(&r));
+    weft_rlock_acquire(&r, WEFT_FOREVER);
+    cr_assert(weft_rlock_locked(&r));
+    weft_rlock_acquire(&r, WEFT_FOREVER);
+    cr_assert(weft_rlock_locked(&r));
+    weft_rlock_release(&r);
+    cr_assert(weft_rlock_locked(&r));
+    weft_rlock_release(&r);
+    cr_assert(!weft_rlock_locked(&r));
+}
+
+static _Atomic int locked_elsewhere;
+
+static void rlock_locked_f(void *ctx)
+{
+    atomic_store(&locked_elsewhere, weft_rlock_locked(ctx));
+}
+
+/* RLockTests.test_locked_with_2threads: locked() is true in another thread */
+Test(lock_tests, rlock_locked_with_2threads)
+{
+    weft_rlock r = WEFT_RLOCK_INIT;
+    weft_rlock_acquire(&r, WEFT_FOREVER);
+    atomic_store(&locked_elsewhere, -1);
+    struct bunch b;
+    bunch_start(&b, rlock_locked_f, &r, 1, false);
+    bunch_wait_for_finished(&b);
+    cr_assert_eq(atomic_load(&locked_elsewhere), 1);
+    weft_rlock_release(&r);
+    bunch_start(&b, rlock_locked_f, &r, 1, false);
+    bunch_wait_for_finished(&b);
+    cr_assert_eq(atomic_load(&locked_elsewhere), 0);
+}
+
 /* ---- EventTests ----------------------------------------------------------- */
 
 /* EventTests.test_is_set */
@@ -478,10 +516,27 @@ Test(lock_tests, event_set_and_clear)
 
 /* ---- ConditionTests -------------------------------------------------------- */
 
-/* ConditionTests.test_acquire, the Lock half (Condition(lock)). The
- * default-RLock half needs weft_cond_init_rlock (SKIPPED.md until it lands). */
+/* Condition() (an RLock, Python's default) when recursive, else
+ * Condition(Lock()). */
+static void cond_bind(weft_cond *c, struct anylock *l, bool recursive)
+{
+    al_init(l, recursive);
+    cr_assert_eq(recursive ? weft_cond_init_rlock(c, &l->r) : weft_cond_init(c, &l->l), 0);
+}
+
+/* ConditionTests.test_acquire. The default Condition() has an RLock: it can
+ * be acquired several times (weft: the cond's RLock). Then Condition(lock). */
 Test(lock_tests, condition_acquire)
 {
+    weft_rlock r = WEFT_RLOCK_INIT;
+    weft_cond rc;
+    cr_assert_eq(weft_cond_init_rlock(&rc, &r), 0);
+    cr_assert_eq(weft_rlock_acquire(&r, WEFT_FOREVER), 0);
+    cr_assert_eq(weft_rlock_acquire(&r, WEFT_FOREVER), 0);
+    cr_assert_eq(weft_cond_notify(&rc, 1), 0, "held (twice): notify is allowed");
+    cr_assert_eq(weft_rlock_release(&r), 0);
+    cr_assert_eq(weft_rlock_release(&r), 0);
+
     weft_lock l = WEFT_LOCK_INIT;
     weft_cond c;
     cr_assert_eq(weft_cond_init(&c, &l), 0);
@@ -493,18 +548,21 @@ Test(lock_tests, condition_acquire)
     weft_lock_release(&l);
 }
 
-/* ConditionTests.test_unacquired_wait / test_unacquired_notify */
+/* ConditionTests.test_unacquired_wait / test_unacquired_notify, on
+ * Condition() and Condition(Lock()) */
 Test(lock_tests, condition_unacquired)
 {
-    weft_lock l = WEFT_LOCK_INIT;
-    weft_cond c;
-    weft_cond_init(&c, &l);
-    cr_assert_eq(weft_cond_wait(&c, WEFT_FOREVER), EPERM);
-    cr_assert_eq(weft_cond_notify(&c, 1), EPERM);
+    for (int recursive = 1; recursive >= 0; recursive--) {
+        struct anylock l;
+        weft_cond c;
+        cond_bind(&c, &l, recursive);
+        cr_assert_eq(weft_cond_wait(&c, WEFT_FOREVER), EPERM);
+        cr_assert_eq(weft_cond_notify(&c, 1), EPERM);
+    }
 }
 
 struct cond_state {
-    weft_lock l;
+    struct anylock l;
     weft_cond c;
     _Atomic int phase_num;
     /* (result, phase) pairs appended in order */
@@ -515,15 +573,15 @@ struct cond_state {
 static void cond_f(void *ctx)
 {
     struct cond_state *s = ctx;
-    weft_lock_acquire(&s->l, WEFT_FOREVER);
+    al_acquire(&s->l, WEFT_FOREVER);
     int r = weft_cond_wait(&s->c, WEFT_FOREVER);
-    weft_lock_release(&s->l);
+    al_release(&s->l);
     weft_lock_acquire(&s->rl, WEFT_FOREVER);
     s->r1[s->n1++] = r == 0 ? atomic_load(&s->phase_num) : -1;
     weft_lock_release(&s->rl);
-    weft_lock_acquire(&s->l, WEFT_FOREVER);
+    al_acquire(&s->l, WEFT_FOREVER);
     r = weft_cond_wait(&s->c, WEFT_FOREVER);
-    weft_lock_release(&s->l);
+    al_release(&s->l);
     weft_lock_acquire(&s->rl, WEFT_FOREVER);
     s->r2[s->n2++] = r == 0 ? atomic_load(&s->phase_num) : -1;
     weft_lock_release(&s->rl);
@@ -560,22 +618,22 @@ static void check_notify_cond(struct cond_state *s)
     wait_();
     int n2;
     cr_assert_eq(counts(s, &n2), 0);
-    weft_lock_acquire(&s->l, WEFT_FOREVER);
+    al_acquire(&s->l, WEFT_FOREVER);
     weft_cond_notify(&s->c, 3);
     wait_();
     atomic_store(&s->phase_num, 1);
-    weft_lock_release(&s->l);
+    al_release(&s->l);
     wait_counts(s, 3);
     cr_assert_eq(counts(s, &n2), 3);
     for (int i = 0; i < 3; i++)
         cr_assert_eq(s->r1[i], 1);
     cr_assert_eq(n2, 0);
     wait_();
-    weft_lock_acquire(&s->l, WEFT_FOREVER);
+    al_acquire(&s->l, WEFT_FOREVER);
     weft_cond_notify(&s->c, 5);
     wait_();
     atomic_store(&s->phase_num, 2);
-    weft_lock_release(&s->l);
+    al_release(&s->l);
     wait_counts(s, 8);
     cr_assert_eq(counts(s, &n2), 5);
     cr_assert_eq(n2, 3);
@@ -584,30 +642,31 @@ static void check_notify_cond(struct cond_state *s)
     for (int i = 0; i < 3; i++)
         cr_assert_eq(s->r2[i], 2);
     wait_();
-    weft_lock_acquire(&s->l, WEFT_FOREVER);
+    al_acquire(&s->l, WEFT_FOREVER);
     weft_cond_notify_all(&s->c);
     wait_();
     atomic_store(&s->phase_num, 3);
-    weft_lock_release(&s->l);
+    al_release(&s->l);
     wait_counts(s, 10);
     for (int i = 3; i < 5; i++)
         cr_assert_eq(s->r2[i], 3);
     bunch_wait_for_finished(&b);
 }
 
-/* ConditionTests.test_notify */
+/* ConditionTests.test_notify, on Condition() and Condition(Lock()) */
 Test(lock_tests, condition_notify)
 {
-    static struct cond_state s;
-    weft_lock_init(&s.l);
-    weft_lock_init(&s.rl);
-    weft_cond_init(&s.c, &s.l);
-    check_notify_cond(&s);
-    check_notify_cond(&s);
+    for (int recursive = 1; recursive >= 0; recursive--) {
+        static struct cond_state s;
+        weft_lock_init(&s.rl);
+        cond_bind(&s.c, &s.l, recursive);
+        check_notify_cond(&s);
+        check_notify_cond(&s);
+    }
 }
 
 struct cond_timeout {
-    weft_lock l;
+    struct anylock l;
     weft_cond c;
     _Atomic int timedout, bad_dt;
 };
@@ -615,11 +674,11 @@ struct cond_timeout {
 static void cond_timeout_f(void *ctx)
 {
     struct cond_timeout *s = ctx;
-    weft_lock_acquire(&s->l, WEFT_FOREVER);
+    al_acquire(&s->l, WEFT_FOREVER);
     double t1 = cpy_now();
     int r = weft_cond_wait(&s->c, 0.5);
     double dt = cpy_now() - t1;
-    weft_lock_release(&s->l);
+    al_release(&s->l);
     if (r == ETIMEDOUT)
         atomic_fetch_add(&s->timedout, 1);
     if (dt < 0.3 || dt >= 5.0)
@@ -629,18 +688,21 @@ static void cond_timeout_f(void *ctx)
 /* ConditionTests.test_timeout */
 Test(lock_tests, condition_timeout)
 {
-    static struct cond_timeout s;
-    weft_lock_init(&s.l);
-    weft_cond_init(&s.c, &s.l);
-    struct bunch b;
-    bunch_start(&b, cond_timeout_f, &s, 5, false);
-    bunch_wait_for_finished(&b);
-    cr_assert_eq(atomic_load(&s.timedout), 5);
-    cr_assert_eq(atomic_load(&s.bad_dt), 0);
+    for (int recursive = 1; recursive >= 0; recursive--) {
+        static struct cond_timeout s;
+        cond_bind(&s.c, &s.l, recursive);
+        atomic_store(&s.timedout, 0);
+        atomic_store(&s.bad_dt, 0);
+        struct bunch b;
+        bunch_start(&b, cond_timeout_f, &s, 5, false);
+        bunch_wait_for_finished(&b);
+        cr_assert_eq(atomic_load(&s.timedout), 5);
+        cr_assert_eq(atomic_load(&s.bad_dt), 0);
+    }
 }
 
 struct waitfor {
-    weft_lock l;
+    struct anylock l;
     weft_cond c;
     int state; /* under l */
     double timeout;
@@ -656,17 +718,16 @@ static bool state_is_4(void *ctx)
 static void waitfor_f(void *ctx)
 {
     struct waitfor *s = ctx;
-    weft_lock_acquire(&s->l, WEFT_FOREVER);
+    al_acquire(&s->l, WEFT_FOREVER);
     double t = cpy_now();
     atomic_store(&s->rc, weft_cond_wait_for(&s->c, state_is_4, s, s->timeout));
     s->dt = cpy_now() - t;
-    weft_lock_release(&s->l);
+    al_release(&s->l);
 }
 
-static void run_waitfor(struct waitfor *s, int increments)
+static void run_waitfor(struct waitfor *s, int increments, bool recursive)
 {
-    weft_lock_init(&s->l);
-    weft_cond_init(&s->c, &s->l);
+    cond_bind(&s->c, &s->l, recursive);
     s->state = 0;
     atomic_store(&s->rc, -1);
     struct bunch b;
@@ -674,10 +735,10 @@ static void run_waitfor(struct waitfor *s, int increments)
     bunch_wait_for_started(&b);
     for (int i = 0; i < increments; i++) {
         cpy_sleep(0.01);
-        weft_lock_acquire(&s->l, WEFT_FOREVER);
+        al_acquire(&s->l, WEFT_FOREVER);
         s->state++;
         weft_cond_notify(&s->c, 1);
-        weft_lock_release(&s->l);
+        al_release(&s->l);
     }
     bunch_wait_for_finished(&b);
 }
@@ -685,21 +746,25 @@ static void run_waitfor(struct waitfor *s, int increments)
 /* ConditionTests.test_waitfor */
 Test(lock_tests, condition_waitfor)
 {
-    static struct waitfor s;
-    s.timeout = WEFT_FOREVER;
-    run_waitfor(&s, 4);
-    cr_assert_eq(atomic_load(&s.rc), 0);
-    cr_assert_eq(s.state, 4);
+    for (int recursive = 1; recursive >= 0; recursive--) {
+        static struct waitfor s;
+        s.timeout = WEFT_FOREVER;
+        run_waitfor(&s, 4, recursive);
+        cr_assert_eq(atomic_load(&s.rc), 0);
+        cr_assert_eq(s.state, 4);
+    }
 }
 
 /* ConditionTests.test_waitfor_timeout */
 Test(lock_tests, condition_waitfor_timeout)
 {
-    static struct waitfor s;
-    s.timeout = 0.1;
-    run_waitfor(&s, 3);
-    cr_assert_eq(atomic_load(&s.rc), ETIMEDOUT);
-    ASSERT_TIMEOUT(s.dt, 0.1);
+    for (int recursive = 1; recursive >= 0; recursive--) {
+        static struct waitfor s;
+        s.timeout = 0.1;
+        run_waitfor(&s, 3, recursive);
+        cr_assert_eq(atomic_load(&s.rc), ETIMEDOUT);
+        ASSERT_TIMEOUT(s.dt, 0.1);
+    }
 }
 
 /* ---- Semaphore / BoundedSemaphore ------------------------------------------ */

@@ -136,6 +136,14 @@ Test(queue, queue_task_done)
     {
         weft_queue *q = make_queue(k, 0, be);
         cr_assert_eq(weft_queue_task_done(q), EINVAL, "Did not detect task count going negative");
+        /* Queue.unfinished_tasks follows put and task_done */
+        cr_assert_eq(weft_queue_unfinished_tasks(q), 0);
+        weft_queue_put(q, ITEM(1), WEFT_FOREVER);
+        cr_assert_eq(weft_queue_unfinished_tasks(q), 1);
+        cr_assert_eq(weft_queue_get(q, NULL, 0), 0);
+        cr_assert_eq(weft_queue_unfinished_tasks(q), 1, "a get alone does not finish the task");
+        cr_assert_eq(weft_queue_task_done(q), 0);
+        cr_assert_eq(weft_queue_unfinished_tasks(q), 0);
         weft_queue_destroy(q);
     }
 }
@@ -180,6 +188,7 @@ static void queue_join_test(weft_queue *q)
     for (int i = 0; i < 2; i++)
         weft_queue_put(q, ITEM(-1), WEFT_FOREVER);
     cr_assert_eq(weft_queue_join(q, SHORT_TIMEOUT), 0, "join twice");
+    cr_assert_eq(weft_queue_unfinished_tasks(q), 0);
     for (int i = 0; i < 2; i++) {
         cr_assert_eq(weft_thread_join(t[i], SHORT_TIMEOUT), 0);
         cr_assert_eq(weft_thread_exit_code(t[i]), 0);
