@@ -1,17 +1,25 @@
-/* queue/queue_impl.h: the layout of weft_queue and the pieces shared by its
- * implementations. Internal.
+/* queue/queue_impl.h: the layout of weft_queue and the two ops tables that
+ * split it into backends and containers. Internal.
  *
- * Implementations (weft/queue.h lists which options select which):
- *   QUEUE_RING    lock-free bounded FIFO: the ring (ring.c), exact capacity;
- *   QUEUE_LIST    unbounded FIFO: an MPSC linked list with wait-free puts
- *                 (Vyukov's intrusive MPSC queue; liburcu's wfcqueue is the
- *                 same algorithm) and gets serialised by cons_lock;
- *   QUEUE_LOCKED  LIFO / PRIORITY: a store (store.c) under a weft_lock;
- *   QUEUE_MUTEX   any kind: Python's queue.Queue algorithm with pthreads
- *                 (queue_mutex.c), for comparison.
- * The first three park blocked threads in the parking lots (sync/parking.c)
- * not_empty / not_full / all_done and count tasks with `done` against the number of
- * successful puts (task_done never touches the put path).
+ * Backends (weft__queue_backend; weft_queue_options.backend picks one):
+ *   lockfree   queue_lockfree.c: parking lots and lock-free task counting
+ *              over one of the containers below;
+ *   mutex      queue_mutex.c: Python's queue.Queue algorithm with pthreads,
+ *              over a store, for comparison.
+ * queue.c, the neutral file, checks arguments, picks the backend at create
+ * and calls through q->backend; neither backend calls into the other's file.
+ * Containers of the lockfree backend (weft__queue_container; picked by kind
+ * and maxsize):
+ *   ring       queue_ring.c: lock-free bounded FIFO on the ring (ring.c);
+ *   list       queue_list.c: unbounded FIFO, an MPSC linked list with
+ *              wait-free puts (Vyukov's intrusive MPSC queue; liburcu's
+ *              wfcqueue is the same algorithm) and gets serialised by cons_lock;
+ *   locked     queue_locked.c: LIFO / PRIORITY, a store (store.c) under a
+ *              weft_lock.
+ * The lockfree backend parks blocked threads in the parking lots
+ * (sync/parking.c) not_empty / not_full / all_done and counts tasks with
+ * `done` against the container's count of successful puts (task_done never
+ * touches the put path).
  *
  * Lock order: cons_lock and lock are leaves (nothing is acquired while one is
  * held, and nobody sleeps while holding one).
@@ -19,6 +27,7 @@
 #ifndef WEFT_QUEUE_IMPL_H
 #define WEFT_QUEUE_IMPL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,19 +62,62 @@ typedef struct weft__qnode {
     void *item;
 } weft__qnode;
 
-typedef enum weft__queue_impl {
-    WEFT__QUEUE_RING,
-    WEFT__QUEUE_LIST,
-    WEFT__QUEUE_LOCKED,
-    WEFT__QUEUE_MUTEX,
-} weft__queue_impl;
+/* A backend: the whole public behaviour after argument checks (queue.c has
+ * checked q != NULL and that timeouts are not NaN). */
+typedef struct weft__queue_backend {
+    /* Set up the backend's part of a zeroed q: 0, or an errno (nothing to undo). */
+    int (*init)(weft_queue *q, const weft_queue_options *o);
+    /* Pass what is left to q->drop and free what init allocated. */
+    void (*deinit)(weft_queue *q);
+    int (*put)(weft_queue *q, void *item, double timeout);
+    int (*get)(weft_queue *q, void **item, double timeout);
+    size_t (*qsize)(const weft_queue *q);
+    size_t (*unfinished_tasks)(const weft_queue *q);
+    int (*task_done)(weft_queue *q);
+    int (*join)(weft_queue *q, double timeout);
+    void (*shutdown)(weft_queue *q, bool immediate);
+} weft__queue_backend;
+
+extern const weft__queue_backend weft__queue_lockfree; /* queue_lockfree.c */
+extern const weft__queue_backend weft__queue_mutex;    /* queue_mutex.c */
+
+/* Internal result of try_get: closed, but a put in flight will still land. */
+#define WEFT__QUEUE_IN_FLIGHT EINPROGRESS
+
+/* A container of the lockfree backend: non-blocking attempts and counts. */
+typedef struct weft__queue_container {
+    int (*init)(weft_queue *q, const weft_queue_options *o);
+    /* Drop (q->drop) what is left and free what init allocated. */
+    void (*deinit)(weft_queue *q);
+    /* 0, EAGAIN (full), ESHUTDOWN, ENOMEM. Never waits. */
+    int (*try_put)(weft_queue *q, void *item);
+    /* 0, EAGAIN (empty), ESHUTDOWN (closed and drained), or
+     * WEFT__QUEUE_IN_FLIGHT (closed, a put that claimed its place before
+     * the close has not landed yet). Never waits. */
+    int (*try_get)(weft_queue *q, void **item);
+    /* Successful puts so far (a put that claimed its place counts). */
+    uint64_t (*puts)(const weft_queue *q);
+    size_t (*size)(const weft_queue *q);
+    /* Shutdown's container part: refuse later puts; if immediate, pass every
+     * item whose put succeeded to discard(q, item). */
+    void (*close)(weft_queue *q, bool immediate, void (*discard)(weft_queue *q, void *item));
+    /* Gets (and puts, when bounded) can meet a late slot: a put or get that
+     * claimed its place and has not finished (the ring's and the list's
+     * window), so a woken thread may park again: pass the baton. */
+    bool late_slots;
+} weft__queue_container;
+
+extern const weft__queue_container weft__queue_ring;   /* queue_ring.c */
+extern const weft__queue_container weft__queue_list;   /* queue_list.c */
+extern const weft__queue_container weft__queue_locked; /* queue_locked.c */
 
 /* Cache-line placement: the read-only configuration first; each parking lot
  * on its own line (written only by parking threads and by notifiers that saw
  * one); done on its own line (task_done); then per implementation the fields
  * written by producers and by consumers on separate lines. */
 struct weft_queue {
-    WEFT_CACHE_ALIGNED weft__queue_impl impl;
+    WEFT_CACHE_ALIGNED const weft__queue_backend *backend;
+    const weft__queue_container *cont; /* lockfree backend only */
     weft_queue_kind kind;
     size_t maxsize;
     void (*drop)(void *item);
@@ -76,36 +128,26 @@ struct weft_queue {
     WEFT_CACHE_ALIGNED weft__lot all_done;  /* joiners park here */
     WEFT_CACHE_ALIGNED _Atomic uint64_t done;      /* task_done calls (and drops) */
 
-    /* QUEUE_RING */
+    /* ring */
     weft_ring ring;
 
-    /* QUEUE_LIST: puts = successful put tickets | WEFT__RING_CLOSED */
+    /* list: puts = successful put tickets | WEFT__RING_CLOSED */
     WEFT_CACHE_ALIGNED _Atomic uint64_t list_puts;
     WEFT_CACHE_ALIGNED _Atomic(weft__qnode *) list_tail; /* producers exchange */
     WEFT_CACHE_ALIGNED weft_lock cons_lock;
     weft__qnode *list_head;          /* the stub; guarded by cons_lock */
     _Atomic uint64_t list_gets;      /* written under cons_lock */
 
-    /* QUEUE_LOCKED and QUEUE_MUTEX: the store and its mirrors */
-    WEFT_CACHE_ALIGNED weft_lock lock; /* QUEUE_LOCKED */
+    /* locked and the mutex backend: the store and its mirrors */
+    WEFT_CACHE_ALIGNED weft_lock lock; /* locked */
     weft__store store;
     _Atomic size_t count;      /* store.n, readable without the lock */
-    _Atomic uint64_t puts;     /* QUEUE_LOCKED: successful puts */
+    _Atomic uint64_t puts;     /* locked: successful puts */
 
-    /* QUEUE_MUTEX: Python's fields */
+    /* mutex backend: Python's fields */
     pthread_mutex_t mutex;
     pthread_cond_t cond_not_empty, cond_not_full, cond_all_done;
     size_t unfinished;
 };
-
-/* queue_mutex.c: the QUEUE_MUTEX backend, Python's algorithm. */
-int weft__mq_init(weft_queue *q);
-void weft__mq_deinit(weft_queue *q);
-int weft__mq_put(weft_queue *q, void *item, double timeout);
-int weft__mq_get(weft_queue *q, void **item, double timeout);
-int weft__mq_task_done(weft_queue *q);
-size_t weft__mq_unfinished_tasks(const weft_queue *q);
-int weft__mq_join(weft_queue *q, double timeout);
-void weft__mq_shutdown(weft_queue *q, bool immediate);
 
 #endif /* WEFT_QUEUE_IMPL_H */

@@ -47,7 +47,7 @@ static void mq_signal(pthread_cond_t *c, bool all)
         weft__die("pthread_cond_signal", rc);
 }
 
-int weft__mq_init(weft_queue *q)
+static int mq_cond_init(weft_queue *q)
 {
     pthread_condattr_t ca;
     int rc = pthread_condattr_init(&ca);
@@ -82,7 +82,7 @@ out_attr:
     return rc;
 }
 
-void weft__mq_deinit(weft_queue *q)
+static void mq_cond_deinit(weft_queue *q)
 {
     pthread_cond_destroy(&q->cond_all_done);
     pthread_cond_destroy(&q->cond_not_full);
@@ -95,7 +95,7 @@ static bool mq_is_full(const weft_queue *q)
     return q->maxsize > 0 && q->store.n >= q->maxsize;
 }
 
-int weft__mq_put(weft_queue *q, void *item, double timeout)
+static int mq_put(weft_queue *q, void *item, double timeout)
 {
     weft__deadline d;
     if (weft__deadline_init(&d, timeout) != 0)
@@ -131,7 +131,7 @@ out:
     return rc;
 }
 
-int weft__mq_get(weft_queue *q, void **item, double timeout)
+static int mq_get(weft_queue *q, void **item, double timeout)
 {
     weft__deadline d;
     if (weft__deadline_init(&d, timeout) != 0)
@@ -167,7 +167,7 @@ out:
     return rc;
 }
 
-size_t weft__mq_unfinished_tasks(const weft_queue *q)
+static size_t mq_unfinished_tasks(const weft_queue *q)
 {
     mq_lock((weft_queue *)q);
     size_t n = q->unfinished;
@@ -175,7 +175,7 @@ size_t weft__mq_unfinished_tasks(const weft_queue *q)
     return n;
 }
 
-int weft__mq_task_done(weft_queue *q)
+static int mq_task_done(weft_queue *q)
 {
     int rc = 0;
     mq_lock(q);
@@ -188,7 +188,7 @@ int weft__mq_task_done(weft_queue *q)
     return rc;
 }
 
-int weft__mq_join(weft_queue *q, double timeout)
+static int mq_join(weft_queue *q, double timeout)
 {
     weft__deadline d;
     if (weft__deadline_init(&d, timeout) != 0)
@@ -205,7 +205,7 @@ int weft__mq_join(weft_queue *q, double timeout)
     return rc;
 }
 
-void weft__mq_shutdown(weft_queue *q, bool immediate)
+static void mq_shutdown(weft_queue *q, bool immediate)
 {
     mq_lock(q);
     atomic_store_explicit(&q->shut, true, memory_order_relaxed);
@@ -224,3 +224,38 @@ void weft__mq_shutdown(weft_queue *q, bool immediate)
     mq_signal(&q->cond_not_full, true);
     mq_unlock(q);
 }
+
+static int mq_init(weft_queue *q, const weft_queue_options *o)
+{
+    weft__store_init(&q->store, o->kind, o->cmp);
+    atomic_init(&q->count, 0);
+    return mq_cond_init(q);
+}
+
+static void mq_deinit(weft_queue *q)
+{
+    while (q->store.n > 0) {
+        void *v = weft__store_pop(&q->store);
+        if (q->drop != NULL)
+            q->drop(v);
+    }
+    weft__store_deinit(&q->store);
+    mq_cond_deinit(q);
+}
+
+static size_t mq_qsize(const weft_queue *q)
+{
+    return atomic_load_explicit(&((weft_queue *)q)->count, memory_order_relaxed);
+}
+
+const weft__queue_backend weft__queue_mutex = {
+    .init = mq_init,
+    .deinit = mq_deinit,
+    .put = mq_put,
+    .get = mq_get,
+    .qsize = mq_qsize,
+    .unfinished_tasks = mq_unfinished_tasks,
+    .task_done = mq_task_done,
+    .join = mq_join,
+    .shutdown = mq_shutdown,
+};

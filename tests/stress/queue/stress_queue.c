@@ -1,7 +1,11 @@
 /* tests/stress/queue/stress_queue.c: standalone stress of weft_queue and
  * weft_ring (no Criterion, so it runs under ThreadSanitizer).
  *
- * usage: stress_queue threads seconds [--yield] [--capacity N]...
+ * usage: stress_queue threads seconds [--yield] [--seed N] [--capacity N]...
+ *
+ * seconds is the soak duration, split over the configurations (meson runs
+ * 1 s; run hours by hand); --seed fixes every worker's random choices (by
+ * default from the clock; printed first, so a failing run can be replayed).
  *
  * Queue phase: for every configuration (capacities 2, 8, 1024 and unbounded
  * by default, or those given with --capacity; both backends; FIFO, plus LIFO
@@ -362,16 +366,19 @@ static void run_ring(unsigned threads, double seconds, size_t cap, unsigned seed
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s threads seconds [--yield] [--capacity N]...\n", argv[0]);
+        fprintf(stderr, "usage: %s threads seconds [--yield] [--seed N] [--capacity N]...\n", argv[0]);
         return 2;
     }
     unsigned threads = (unsigned)strtoul(argv[1], NULL, 10);
     double seconds = strtod(argv[2], NULL);
     size_t caps[MAX_CAPS] = {2, 8, 1024, 0};
     size_t ncaps = 4, given = 0;
+    unsigned seed = (unsigned)time(NULL);
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--yield") == 0) {
             opt_yield = true;
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            seed = (unsigned)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--capacity") == 0 && i + 1 < argc && given < MAX_CAPS) {
             caps[given++] = strtoul(argv[++i], NULL, 10);
         } else {
@@ -390,7 +397,6 @@ int main(int argc, char **argv)
         nring += caps[c] > 0;
     size_t configs = ncaps * 2 + 4 + nring;
     double slice = seconds / (double)configs;
-    unsigned seed = (unsigned)time(NULL);
     printf("stress_queue: %u threads, %.2f s, seed %u%s\n", threads, seconds, seed,
            opt_yield ? ", yielding" : "");
     int k = 0;

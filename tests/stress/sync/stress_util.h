@@ -1,7 +1,11 @@
 /* tests/stress/sync/stress_util.h: the harness shared by the sync stress
  * programs.
  *
- * Each program is run as `prog threads seconds [--yield]`. Worker threads loop
+ * Each program is run as `prog threads seconds [--yield] [--seed N]`: the
+ * seconds are the soak duration (meson runs 1 s; run hours by hand), and the
+ * seed makes the random choices of every worker reproducible (by default it
+ * comes from the clock; it is printed first, so a failing run can be
+ * replayed with the same choices, up to the scheduler's). Worker threads loop
  * until the run time is over (stress_running() turns false), checking their
  * invariants as they go; a violation is reported with stress_fail(), which
  * prints it once and makes the program exit non-zero. The main thread then
@@ -40,6 +44,7 @@ typedef struct stress_config {
     int threads;
     double seconds;
     bool yield;
+    uint64_t seed;
 } stress_config;
 
 static stress_config stress_cfg;
@@ -59,30 +64,37 @@ static inline void stress_nap_us(long us)
     nanosleep(&ts, NULL);
 }
 
-/* Parses `threads seconds [--yield]`, with `min_threads` the least the program
- * needs; prints a usage line and exits 2 on bad arguments. */
+/* Parses `threads seconds [--yield] [--seed N]`, with `min_threads` the least
+ * the program needs; prints a usage line and exits 2 on bad arguments. */
 static inline void stress_parse(int argc, char **argv, int min_threads)
 {
     char *end;
-    if (argc < 3 || argc > 4)
+    if (argc < 3)
         goto usage;
     long n = strtol(argv[1], &end, 10);
     if (*end != '\0' || n < min_threads || n > STRESS_MAX_THREADS)
         goto usage;
     double s = strtod(argv[2], &end);
-    if (*end != '\0' || !(s > 0) || s > 3600)
+    if (*end != '\0' || !(s > 0) || s > 7 * 24 * 3600.0)
         goto usage;
-    bool y = false;
-    if (argc == 4) {
-        if (strcmp(argv[3], "--yield") != 0)
+    stress_cfg = (stress_config){(int)n, s, false, (uint64_t)time(NULL)};
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--yield") == 0) {
+            stress_cfg.yield = true;
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            stress_cfg.seed = strtoull(argv[++i], &end, 10);
+            if (*end != '\0')
+                goto usage;
+        } else {
             goto usage;
-        y = true;
+        }
     }
-    stress_cfg = (stress_config){(int)n, s, y};
+    printf("%s: seed %llu\n", argv[0], (unsigned long long)stress_cfg.seed);
+    fflush(stdout);
     return;
 usage:
-    fprintf(stderr, "usage: %s threads seconds [--yield]  (threads: %d..%d)\n", argv[0], min_threads,
-            STRESS_MAX_THREADS);
+    fprintf(stderr, "usage: %s threads seconds [--yield] [--seed N]  (threads: %d..%d)\n", argv[0],
+            min_threads, STRESS_MAX_THREADS);
     exit(2);
 }
 
@@ -117,7 +129,7 @@ typedef struct stress_rng {
 
 static inline stress_rng stress_rng_seed(int id)
 {
-    uint64_t s = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15u + (uint64_t)(id + 1) * 0xbf58476d1ce4e5b9u;
+    uint64_t s = (stress_cfg.seed + 1) * 0x9e3779b97f4a7c15u + (uint64_t)(id + 1) * 0xbf58476d1ce4e5b9u;
     return (stress_rng){s != 0 ? s : 1};
 }
 
@@ -217,8 +229,9 @@ static inline int stress_finish(const char *name, bool joined, const stress_work
     for (int i = 0; joined && i < stress_cfg.threads; i++)
         ops += w[i].ops;
     int failures = atomic_load_explicit(&stress_failures, memory_order_relaxed);
-    printf("%s: %d threads, %.1f s%s: %ld operations, %d violations%s\n", name, stress_cfg.threads,
-           stress_cfg.seconds, stress_cfg.yield ? ", yielding" : "", ops, failures, joined ? "" : ", HUNG");
+    printf("%s: %d threads, %.1f s%s, seed %llu: %ld operations, %d violations%s\n", name,
+           stress_cfg.threads, stress_cfg.seconds, stress_cfg.yield ? ", yielding" : "",
+           (unsigned long long)stress_cfg.seed, ops, failures, joined ? "" : ", HUNG");
     fflush(stdout);
     if (!joined)
         _Exit(1);
