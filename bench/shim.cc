@@ -18,6 +18,19 @@
 
 #include <benchmark/benchmark.h>
 
+// Under `valgrind --tool=callgrind --instr-atstart=no`, only the timed rounds
+// are instrumented (tools/callgrind_spawn.py): the warm-up round, set-up,
+// tear-down and idle workers between rounds are left out. Outside valgrind
+// these are a few no-op instructions.
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define WB_INSTR_START() CALLGRIND_START_INSTRUMENTATION
+#define WB_INSTR_STOP() CALLGRIND_STOP_INSTRUMENTATION
+#else
+#define WB_INSTR_START() ((void)0)
+#define WB_INSTR_STOP() ((void)0)
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -81,8 +94,10 @@ void run_case(benchmark::State &st, const wb_impl *im, wb_params p)
     im->run(ctx, &warm_up);
     wb_round round;
     uint64_t items = 0;
+    WB_INSTR_START();
     for (auto _ : st)
         items += im->run(ctx, &round);
+    WB_INSTR_STOP();
     im->teardown(ctx);
     st.SetItemsProcessed((int64_t)items);
     for (auto &s : round.samples) {

@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """Instructions per spawn+join at one worker, counted by callgrind (noise-free).
 
-    tools/callgrind_spawn.py                       # build-bench/, fib(20) - fib(18), every contender
+    tools/callgrind_spawn.py                       # build-bench/, fib(26) - fib(22), every contender
     tools/callgrind_spawn.py --bin-dir DIR --small 18 --large 20 --impls weft,lace
 
-Each contender of bench/fib.c runs under `valgrind --tool=callgrind` at one
-worker (`--wb_threads=1`), once at fib(small) and once at fib(large), in
-smoke mode: one untimed warm-up round and one timed round, so two rounds per
-run. Everything else the process does (start-up, pool creation, Google
-Benchmark's bookkeeping, tear-down) is the same in both runs and cancels in
-the difference, which leaves the instructions of 2 x (spawns(large) -
-spawns(small)) spawn+join pairs, with the calls they belong to:
+Each contender of bench/fib.c runs under `valgrind --tool=callgrind
+--instr-atstart=no` at one worker (`--wb_threads=1`), once at fib(small) and
+once at fib(large), in smoke mode: one untimed warm-up round, then one timed
+round, and bench/shim.cc turns instrumentation on only around the timed
+round (CALLGRIND_START/STOP_INSTRUMENTATION, all threads), so set-up, the
+warm-up, tear-down and workers idling between rounds are not counted. What
+a round costs besides its tasks (entering the pool from outside, waking the
+worker, the result check) is the same at both sizes and cancels in the
+difference, which leaves the instructions of spawns(large) - spawns(small)
+spawn+join pairs, with the calls they belong to:
 
-    instructions per spawn+join = (Ir(large) - Ir(small)) / (2 (spawns(large) - spawns(small)))
+    instructions per spawn+join = (Ir(large) - Ir(small)) / (spawns(large) - spawns(small))
 
 How many spawns a round makes depends on the shape (bench/fib.c's `spawns`):
   spawns:1 (Lace's fib: fork fib(n-1), call fib(n-2), join): one spawn per
@@ -25,10 +28,17 @@ the figure per spawn includes the work of the calls themselves (about one
 call per spawn with spawns:2, two with spawns:1: a call is a handful of
 instructions). Rows for both shapes are printed.
 
-The weft contenders' idle searching and Lace's idle stealing (its worker
-steals in a loop whenever no task runs, e.g. while Google Benchmark does its
-bookkeeping between rounds) add a little noise: --runs N repeats each
-measurement and prints the spread.
+What can still vary is the idle work inside the round: a worker that finds
+nothing to run for a moment (at the start and the end of the round) searches
+(weft) or steals in a loop (Lace), and how long depends on valgrind's thread
+scheduling; --runs N repeats each measurement and prints the spread. For
+weft, its mutex twin, oneTBB and both OpenMPs that is below 0.5 instruction
+per spawn already at fib(20) - fib(18); Lace's worker steals in a tight loop
+for a whole valgrind time slice after the round's last task, which at
+fib(20) - fib(18) (6765 spawns) swings its figure by hundreds of
+instructions per spawn, even below zero. Hence the default fib(26) -
+fib(22): 167761 spawns with spawns:1, where every contender, Lace included,
+repeats to 0.1 instruction.
 """
 import argparse
 import os
@@ -56,8 +66,8 @@ def spawns(n, shape):
 
 def instructions(exe, impl, shape, n):
     """Total instructions (callgrind's "Collected") of one smoke run of one contender at fib(n)."""
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", exe, "--wb_smoke",
-           "--wb_threads=1", f"--wb_size={n}", f"--benchmark_filter=^fib/{impl}/spawns:{shape}/threads:1$"]
+    cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null", exe, "--wb_smoke",
+           "--wb_threads=1", f"--wb_size={n}", f"--benchmark_filter=^fib/{impl}/spawns:{shape}/threads:1/"]
     p = subprocess.run(cmd, capture_output=True, text=True)
     m = re.search(r"Collected\s*:\s*(\d+)", p.stderr)
     if p.returncode != 0 or m is None or f"fib/{impl}/" not in p.stdout:
@@ -68,15 +78,15 @@ def instructions(exe, impl, shape, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin-dir", default=os.path.join(ROOT, "build-bench", "bench"))
-    ap.add_argument("--small", type=int, default=18)
-    ap.add_argument("--large", type=int, default=20)
+    ap.add_argument("--small", type=int, default=22)
+    ap.add_argument("--large", type=int, default=26)
     ap.add_argument("--impls", help="comma-separated contenders (default: all that are built)")
     ap.add_argument("--shapes", default="1,2", help="spawns per call: 1 (Lace's fib), 2 (both forked)")
     ap.add_argument("--runs", type=int, default=1, help="measure each this many times (min and max shown)")
     a = ap.parse_args()
     want = set(a.impls.split(",")) if a.impls else None
     print(f"instructions per spawn+join at one worker: (Ir(fib({a.large})) - Ir(fib({a.small}))) / "
-          f"(2 rounds x spawn difference), valgrind --tool=callgrind")
+          f"(spawn difference), one timed round each, valgrind --tool=callgrind --instr-atstart=no")
     print(f"| contender | shape | spawns per round, fib({a.small}) / fib({a.large}) | instructions per spawn+join |")
     print("|---|---|---|---|")
     for exe_name, impl in CONTENDERS:
@@ -88,7 +98,7 @@ def main():
             per = []
             for _ in range(a.runs):
                 diff = instructions(exe, impl, shape, a.large) - instructions(exe, impl, shape, a.small)
-                per.append(diff / (2 * d))
+                per.append(diff / d)
             fig = f"{min(per):.1f}" if len(per) == 1 else f"{min(per):.1f} .. {max(per):.1f}"
             print(f"| {impl} | spawns:{shape} | {spawns(a.small, shape)} / {spawns(a.large, shape)} | {fig} |",
                   flush=True)
