@@ -394,7 +394,7 @@ static uint64_t run_weft(void *arg, wb_round *r)
     ctx *c = arg;
     round_start(c);
     cs_arg root = {.runtime = c->runtime, .low = c->array, .tmp = c->tmp, .size = c->n};
-    sort_weft(&root);
+    wb_weft_run(c->runtime, sort_weft, &root);
     return check(c, "weft");
 }
 

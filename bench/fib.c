@@ -225,10 +225,7 @@ static uint64_t run_weft(void *arg, wb_round *r)
     (void)r;
     ctx *c = arg;
     fib_arg root = {c->runtime, c->n, 0};
-    if (c->spawns == 1)
-        fib_task1(&root);
-    else
-        fib_task2(&root);
+    wb_weft_run(c->runtime, c->spawns == 1 ? fib_task1 : fib_task2, &root);
     return check(c, root.result, "weft");
 }
 

@@ -216,7 +216,7 @@ static uint64_t run_weft(void *arg, wb_round *r)
     (void)r;
     ctx *c = arg;
     kn_arg root = {c->runtime, c->items, c->capacity, c->n, 0, 0};
-    kn_weft(&root);
+    wb_weft_run(c->runtime, kn_weft, &root);
     return check(c, root.result, "weft");
 }
 

@@ -290,7 +290,7 @@ static uint64_t run_weft(void *arg, wb_round *r)
     (void)r;
     ctx *c = arg;
     mm_arg root = {c->runtime, root_job(c)};
-    mm_weft(&root);
+    wb_weft_run(c->runtime, mm_weft, &root);
     return check(c, "weft");
 }
 

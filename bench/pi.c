@@ -195,7 +195,7 @@ static uint64_t run_weft(void *arg, wb_round *r)
     (void)r;
     ctx *c = arg;
     pi_arg root = {c->runtime, 0, c->n, 0};
-    pi_weft(&root);
+    wb_weft_run(c->runtime, pi_weft, &root);
     return check(c, root.result, "weft");
 }
 

@@ -237,7 +237,7 @@ static uint64_t run_weft(void *arg, wb_round *r)
     (void)r;
     ctx *c = arg;
     q_arg root = {.runtime = c->runtime, .n = c->n, .j = 0};
-    q_weft(&root);
+    wb_weft_run(c->runtime, q_weft, &root);
     return check(c, root.result, "weft");
 }
 

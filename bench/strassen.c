@@ -309,7 +309,7 @@ static uint64_t run_weft(void *arg, wb_round *r)
     (void)r;
     ctx *c = arg;
     st_job root = root_job(c, c->runtime);
-    st_weft(&root);
+    wb_weft_run(c->runtime, st_weft, &root);
     return check(c, "weft");
 }
 

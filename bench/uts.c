@@ -245,7 +245,7 @@ static uint64_t run_weft(void *arg, wb_round *r)
     (void)r;
     ctx *c = arg;
     uts_arg root = {c->runtime, c->depth, c->root, 0};
-    uts_weft(&root);
+    wb_weft_run(c->runtime, uts_weft, &root);
     return check(c, root.result, "weft");
 }
 

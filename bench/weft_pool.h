@@ -36,4 +36,18 @@ static inline void wb_group_wait(weft_group *g)
         abort();
 }
 
+/* Runs fn(arg) as a task of the pool and waits for it, as Lace's RUN does
+ * (and TBB's task_arena::execute, but there the caller takes a slot): the
+ * caller only waits, so with T workers exactly T threads run the case's
+ * tasks, and every spawn inside is a spawn from a worker. Calling the root
+ * task on the caller instead would run its inline half on an extra thread,
+ * through the outside-submission path. */
+static inline void wb_weft_run(weft_pool *p, void (*fn)(void *), void *arg)
+{
+    weft_group g;
+    wb_group_init(&g, p);
+    wb_group_run(&g, fn, arg);
+    wb_group_wait(&g);
+}
+
 #endif /* WEFT_BENCH_WEFT_POOL_H */
