@@ -143,6 +143,24 @@ Test(threading, foreign_thread)
     pthread_join(pt, NULL);
 }
 
+/* test_limbo_cleanup: a start that fails (here: a stack the system cannot
+ * map) leaves no trace in enumerate(), and the thread stays startable */
+Test(threading, limbo_cleanup)
+{
+    size_t before = weft_enumerate(NULL, 0);
+    weft_thread_attr a = WEFT_THREAD_ATTR_INIT;
+    a.stack_size = (size_t)1 << 46;
+    weft_thread *t;
+    cr_assert_eq(weft_thread_create(&t, noop, NULL, &a), 0);
+    int rc = weft_thread_start(t);
+    cr_assert_neq(rc, 0, "a 64 TiB stack was granted");
+    cr_assert(rc == EAGAIN || rc == EINVAL || rc == ENOMEM, "rc %d", rc);
+    cr_assert_eq(weft_enumerate(NULL, 0), before, "Failed to cleanup on failure of start()");
+    cr_assert(!weft_thread_is_alive(t));
+    cr_assert_eq(weft_thread_join(t, 0), EINVAL, "still never started");
+    weft_thread_destroy(t);
+}
+
 /* test_enumerate_after_join */
 Test(threading, enumerate_after_join)
 {
