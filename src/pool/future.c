@@ -88,8 +88,12 @@ typedef struct callback {
  * it (hook fire functions only do atomics and futex wakes). */
 struct weft_future {
     _Atomic uint32_t state; /* futex word: phase | WAITERS | LINKED */
-    _Atomic uint32_t refs;
-    int code;     /* written before the FINISHED CAS */
+    int code;               /* written before the FINISHED CAS */
+    /* 64 bits, so that it cannot wrap (issue 10 item 6): 2^64 retains at one
+     * per nanosecond take 584 years; a 32-bit count wrapped after 2^32
+     * retains (seconds of a tight loop, or a leak in a long-running server)
+     * and then freed a future that was still referenced. */
+    _Atomic uint64_t refs;
     void *result; /* written before the FINISHED CAS */
     weft_lock list_lock;
     weft__future_hook *hooks; /* under list_lock */
@@ -98,6 +102,16 @@ struct weft_future {
 };
 
 static_assert(sizeof(struct weft_future) <= WEFT_CACHELINE, "a future fits one cache line");
+
+void weft__future_add_refs(weft_future *f, int64_t delta)
+{
+    atomic_fetch_add_explicit(&f->refs, (uint64_t)delta, memory_order_relaxed);
+}
+
+uint64_t weft__future_refs(const weft_future *f)
+{
+    return atomic_load_explicit(&((weft_future *)f)->refs, memory_order_relaxed);
+}
 
 static inline bool is_final(uint32_t s)
 {

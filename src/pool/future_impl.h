@@ -16,6 +16,7 @@
 #define WEFT_POOL_FUTURE_IMPL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "weft/future.h"
 
@@ -54,5 +55,10 @@ bool weft__future_hook_add(weft_future *f, weft__future_hook *h);
  * fire is not running and never will: the owner may free h. Because fire runs
  * under the list lock, taking that lock here waits out a fire in progress. */
 void weft__future_hook_remove(weft_future *f, weft__future_hook *h);
+
+/* For tests: the reference count, and a shortcut for delta retains (or
+ * -delta releases that free nothing). */
+uint64_t weft__future_refs(const weft_future *f);
+void weft__future_add_refs(weft_future *f, int64_t delta);
 
 #endif /* WEFT_POOL_FUTURE_IMPL_H */
