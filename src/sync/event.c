@@ -11,9 +11,9 @@
  *          if bit 1 was set, so setting an event nobody waits on costs no
  *          syscall. Setting a set event changes nothing.
  *   clear: CAS the flag off (generation and bit 1 kept).
- * No lost wake-up: a sleeper sleeps only on a word with bit 1 set, which it
- * (or another sleeper) stored; the set() that follows changes the word and
- * sees bit 1 in the value it replaced, so it wakes all. The generation has 30
+ * The sleep is the waiters-bit protocol of sync/waitbit.h (bit 1), whose
+ * proof gives no lost wake-up: set() changes the word (flag and generation)
+ * with one RMW and wakes all when it replaced a value with bit 1. The generation has 30
  * bits and wraps cleanly (the low bits are masked off before the add): a
  * waiter would have to miss exactly 2^30 set() calls, each after a clear(),
  * between its load and its CAS of bit 1 to be fooled, and would then sleep
@@ -25,6 +25,7 @@
 #include "weft/sync.h"
 
 #include "internal/atomics.h"
+#include "sync/waitbit.h"
 
 #define EV_SET 1u
 #define EV_SLEEPERS 2u
@@ -51,8 +52,7 @@ void weft_event_set(weft_event *e)
          * loads in weft_event_wait / weft_event_is_set. */
     } while (!atomic_compare_exchange_weak_explicit(&e->state, &old, next, memory_order_release,
                                                     memory_order_relaxed));
-    if (old & EV_SLEEPERS)
-        weft__futex_wake(&e->state, INT32_MAX);
+    weft__waitbit_wake(&e->state, old, EV_SLEEPERS, INT32_MAX);
 }
 
 void weft_event_clear(weft_event *e)
@@ -83,17 +83,9 @@ int weft_event_wait(weft_event *e, double timeout)
             return 0;
         if (d.expired)
             return ETIMEDOUT;
-        /* acquire (needed on failure; C11 forbids a failure order stronger
-         * than success): the value reloaded into s may show a set() that we
-         * return on at the top of the loop; pairs with the release CAS in
-         * weft_event_set, like the loads below. */
-        if (!(s & EV_SLEEPERS) && !atomic_compare_exchange_strong_explicit(&e->state, &s, s | EV_SLEEPERS,
-                                                                            memory_order_acquire,
-                                                                            memory_order_acquire))
-            continue; /* changed under us: look again (s was reloaded) */
-        int rc = weft__futex_wait(&e->state, s | EV_SLEEPERS, &d);
-        /* acquire: as above; a set racing with the deadline still counts. */
-        s = atomic_load_explicit(&e->state, memory_order_acquire);
+        /* s is reloaded (acquire, pairing with the release CAS in
+         * weft_event_set); a set racing with the deadline still counts. */
+        int rc = weft__waitbit_sleep(&e->state, &s, EV_SLEEPERS, &d);
         if (rc == ETIMEDOUT)
             return ((s & EV_SET) || (s & ~(EV_SET | EV_SLEEPERS)) != gen) ? 0 : ETIMEDOUT;
     }

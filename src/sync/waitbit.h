@@ -1,0 +1,41 @@
+/* sync/waitbit.h: one blocking protocol, written once: "set a waiters bit,
+ * CAS, sleep on that exact value". Internal. Proof: waitbit.c.
+ *
+ * A futex word holds the caller's state plus one bit meaning "somebody
+ * sleeps, or is about to, on this word". A waiter that loaded `seen` and
+ * decided to wait:
+ *
+ *     uint32_t s = atomic_load(word);
+ *     while (!done(s)) {
+ *         int rc = weft__waitbit_sleep(word, &s, BIT, &deadline);
+ *         if (rc == EAGAIN) continue;       // the word moved: re-check s
+ *         if (rc == ETIMEDOUT) ...;         // s is fresh: a last check
+ *     }
+ *
+ * A waker changes the word with one RMW that returns the old value, and
+ * then calls weft__waitbit_wake(word, old, BIT, n): a syscall only when the
+ * bit was set. Users: sync/event.c. pool/future.c (block_final) and
+ * pool/group.c (group_idle) write the same protocol by hand (files of other
+ * owners, not converted yet); each loop would become the one above.
+ */
+#ifndef WEFT_SYNC_WAITBIT_H
+#define WEFT_SYNC_WAITBIT_H
+
+#include "internal/atomics.h"
+
+/* Sleep on *word while it equals *seen with `bit` set, until woken, the
+ * word changes or the deadline passes. Sets the bit first (CAS) if *seen
+ * lacks it. Returns EAGAIN without sleeping when that CAS found the word
+ * changed, 0 after a sleep (woken, the word moved, or spurious), ETIMEDOUT
+ * once the deadline passed. In every case *seen is reloaded (acquire). */
+int weft__waitbit_sleep(_Atomic uint32_t *word, uint32_t *seen, uint32_t bit, const weft__deadline *d);
+
+/* After the RMW that changed *word and returned old: wake up to n sleepers
+ * (INT32_MAX: all) if old had the bit. */
+static inline void weft__waitbit_wake(_Atomic uint32_t *word, uint32_t old, uint32_t bit, int n)
+{
+    if (old & bit)
+        weft__futex_wake(word, n);
+}
+
+#endif /* WEFT_SYNC_WAITBIT_H */
