@@ -17,7 +17,10 @@
  * end of its generation changes gen before the wake, so no wake-up is lost.
  * Timeout: a party whose deadline passes takes the lock; if its generation
  * has not ended it breaks the barrier (others get EPIPE) and returns
- * ETIMEDOUT.
+ * ETIMEDOUT; but once the last party has arrived (releasing) the generation
+ * is complete, and a deadline that passes during the action waits for the
+ * action's outcome, as in Python (tests/stress/sync/stress_barrier caught
+ * parties breaking a generation whose action had already run).
  * The action runs in the last arriving party before anyone is released, and
  * outside the lock, so it may call anything, the barrier included: the last
  * party sets `releasing`, unlocks, runs it, relocks, and ends the generation
@@ -125,15 +128,27 @@ int weft_barrier_wait(weft_barrier *b, double timeout, size_t *index)
     uint32_t g = atomic_load_explicit(&b->gen, memory_order_relaxed);
     weft_lock_release(&b->lock);
 
+    const weft__deadline *dl = &d;
     for (;;) {
         /* acquire: pairs with the release store in end_generation. */
         uint32_t out = atomic_load_explicit(&node.outcome, memory_order_acquire);
         if (out != OUT_PENDING)
             return out == OUT_PASSED ? 0 : EPIPE;
-        if (weft__futex_wait(&b->gen, g, &d) == ETIMEDOUT) {
+        if (weft__futex_wait(&b->gen, g, dl) == ETIMEDOUT) {
             weft_lock_acquire(&b->lock, WEFT_FOREVER);
             /* acquire: as above (the lock also orders it). */
             out = atomic_load_explicit(&node.outcome, memory_order_acquire);
+            if (out == OUT_PENDING && b->releasing) {
+                /* Our generation is complete and its last party is running
+                 * the action (releasing refers to ours: it has not ended).
+                 * Python's timed-out party cannot retake the lock until the
+                 * action returns, and then finds the barrier released; so
+                 * wait for the action's outcome instead of breaking a
+                 * complete generation after its action ran. */
+                weft_lock_release(&b->lock);
+                dl = NULL;
+                continue;
+            }
             if (out == OUT_PENDING) {
                 b->broken = true;
                 end_generation(b, OUT_BROKEN); /* our own node too: it is in the list */
