@@ -4,9 +4,10 @@
  * kind of callback: future done callbacks (run by completion, by
  * weft_future_cancel, by add_done_callback on a done future, by
  * shutdown(cancel_futures) on both schedulers), weft_local destructors, the
- * Barrier action, the Timer function, the excepthook, the pool initializer
- * and the Condition predicate. A callback that deadlocked would hang the
- * test until Criterion's timeout kills it. */
+ * Barrier action, the Timer function, the excepthook, the pool initializer,
+ * the Condition predicate, the pool's drop and on_task_error hooks. A
+ * callback that deadlocked would hang the test until Criterion's timeout
+ * kills it. */
 #include <criterion/criterion.h>
 
 #include <errno.h>
@@ -445,4 +446,81 @@ Test(callbacks, cond_predicate_reenters, .timeout = 30)
     cr_assert_eq(weft_cond_wait_for(&cv, pred_notifies, NULL, 0.05), 0);
     cr_assert_eq(cv_calls, 2);
     cr_assert_eq(weft_lock_release(&cv_lock), 0);
+}
+
+/* ---- the pool's drop and on_task_error hooks ----------------------------- */
+
+static weft_pool *hook_pool;
+static atomic_int drops, task_errors;
+
+static void drop_reenters(void *arg)
+{
+    (void)arg;
+    CHECK(weft_pool_shutdown(hook_pool, false, true) == 0);
+    CHECK(weft_pool_submit(hook_pool, nap, NULL, NULL) == ESHUTDOWN);
+    weft_pool_counters c;
+    CHECK(weft_pool_stats(hook_pool, &c, NULL, 0) == 0);
+    atomic_fetch_add(&drops, 1);
+}
+
+Test(callbacks, drop_hook_reenters, .timeout = 30)
+{
+    for (int k = 0; k < 2; k++) {
+        weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+        o.max_workers = 1;
+        o.scheduler = k == 0 ? WEFT_SCHED_STEALING : WEFT_SCHED_MUTEX;
+        o.drop = drop_reenters;
+        cr_assert_eq(weft_pool_create(&hook_pool, &o), 0);
+        atomic_store(&drops, 0);
+        weft_future *busy;
+        cr_assert_eq(weft_pool_submit(hook_pool, nap, (void *)(size_t)100, &busy), 0);
+        sleep_ms(20);
+        for (int i = 0; i < 3; i++)
+            cr_assert_eq(weft_pool_submit(hook_pool, nap, NULL, NULL), 0);
+        cr_assert_eq(weft_pool_shutdown(hook_pool, true, true), 0);
+        cr_assert_eq(atomic_load(&drops), 3);
+        weft_future_release(busy);
+        weft_pool_destroy(hook_pool);
+    }
+}
+
+static int fails_task(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    return EIO;
+}
+
+static void error_reenters(void *ctx, void *arg, int code)
+{
+    CHECK(ctx == &hook_pool && code == EIO);
+    (void)arg;
+    /* More work from the hook, on the worker, waited for by helping. */
+    weft_future *f;
+    void *res = NULL;
+    CHECK(weft_pool_submit(hook_pool, ret_arg, (void *)4, &f) == 0);
+    CHECK(weft_future_result(f, WEFT_FOREVER, &res) == 0 && res == (void *)4);
+    weft_future_release(f);
+    atomic_fetch_add(&task_errors, 1);
+}
+
+Test(callbacks, on_task_error_hook_reenters, .timeout = 30)
+{
+    for (int k = 0; k < 2; k++) {
+        weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+        o.max_workers = 2;
+        o.scheduler = k == 0 ? WEFT_SCHED_STEALING : WEFT_SCHED_MUTEX;
+        o.on_task_error = error_reenters;
+        o.on_task_error_ctx = &hook_pool;
+        cr_assert_eq(weft_pool_create(&hook_pool, &o), 0);
+        atomic_store(&task_errors, 0);
+        for (int i = 0; i < 4; i++)
+            cr_assert_eq(weft_pool_submit(hook_pool, fails_task, NULL, NULL), 0);
+        /* Before destroy: after shutdown even the pool's own workers may
+         * not submit (Python refuses submit after shutdown everywhere). */
+        for (int i = 0; i < 2000 && atomic_load(&task_errors) < 4; i++)
+            sleep_ms(5);
+        cr_assert_eq(atomic_load(&task_errors), 4);
+        weft_pool_destroy(hook_pool);
+    }
 }
