@@ -304,6 +304,43 @@ WEFT_API int weft_group_run(weft_group *g, void (*fn)(void *arg), void *arg);
  * EINVAL (g NULL). */
 WEFT_API int weft_group_wait(weft_group *g);
 
+/* ---- the fork-join fast path: weft_spawn / weft_sync -------------------
+ * Cilk- and Lace-style strict fork-join for recursive programs, cheaper than
+ * a group: a spawn writes a frame on the calling worker's own stack (a few
+ * stores, no allocation, no atomic read-modify-write) and the sync of a
+ * frame nobody stole is a pop and a direct call. Idle workers steal the
+ * oldest frames; a sync whose frame was stolen works on what the thief
+ * spawned meanwhile (leapfrogging) until it is done.
+ *
+ *     static void fib(void *arg) {
+ *         fib_arg *a = arg;
+ *         if (a->n < 2) { a->r = a->n; return; }
+ *         fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
+ *         weft_spawn(fib, &x);   // may run on another worker
+ *         fib(&y);
+ *         weft_sync();           // x is done after this
+ *         a->r = x.r + y.r;
+ *     }
+ *
+ * Rules: each weft_sync joins the most recent weft_spawn of the same task
+ * that is not joined yet (LIFO); a task, or a function run by weft_spawn,
+ * should join its spawns before it returns (when it does not, whoever ran it
+ * joins them right after it returns: an implicit sync). arg must stay valid
+ * until the matching weft_sync returned. Called from a task of a stealing
+ * pool, spawn works on that pool; anywhere else (outside any pool, or in a
+ * WEFT_SCHED_MUTEX pool) weft_spawn calls fn(arg) at once and weft_sync does
+ * nothing. Frames are not counted in weft_pool_stats except when stolen
+ * (steals, tasks_run). */
+
+/** Spawns fn(arg) as a child of the running task (see above). Never fails:
+ * when the worker's frame stack (1024 frames) is full, fn runs at once. */
+WEFT_API void weft_spawn(void (*fn)(void *arg), void *arg);
+
+/** Joins the running task's most recent unjoined weft_spawn: runs it here if
+ * nobody stole it, else works (on the thief's spawns) until it is done.
+ * Does nothing when the task has nothing left to join. */
+WEFT_API void weft_sync(void);
+
 /* joblib's Parallel(n_jobs)(...) over [begin, end): calls body(ctx, lo, hi)
  * on disjoint sub-ranges that together cover every index exactly once,
  * splitting recursively in halves down to at most grain indices (0 = about

@@ -94,7 +94,9 @@ static bool group_exec(const weft__task *t, int how)
         weft__group_done(g);
         return false;
     }
+    uint64_t frames = weft__frames_mark();
     t->u.group.fn(t->u.group.arg);
+    weft__frames_join_to(frames);
     weft__group_done(g);
     return true;
 }
@@ -146,6 +148,7 @@ static inline void run_group_helped(weft__worker *w, weft__task *t)
         return;
     }
     uint64_t saved_mark = w->mark;
+    uint64_t saved_frames = weft__frames_enter(&w->fr);
     w->mark = w->depth;
     if (WEFT_UNLIKELY(w->s->kind == WEFT_SCHED_MUTEX)) {
         uint64_t saved_frame = w->frame;
@@ -155,6 +158,7 @@ static inline void run_group_helped(weft__worker *w, weft__task *t)
     } else {
         fn(arg);
     }
+    weft__frames_leave(&w->fr, saved_frames); /* the implicit sync, before the count */
     w->mark = saved_mark;
     weft__group_done(g);
     weft__stat_inc(&w->stats.run);

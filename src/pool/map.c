@@ -107,7 +107,9 @@ static size_t run_chunk(const struct weft__map_job *job, size_t c, int *code)
     size_t bad = SIZE_MAX;
     for (size_t i = lo; i < hi; i++) {
         void *res = NULL;
+        uint64_t frames = weft__frames_mark();
         int rc = job->fn(job->args[i], &res);
+        weft__frames_join_to(frames);
         if (rc == 0) {
             if (job->results != NULL)
                 job->results[i] = res;
@@ -205,7 +207,9 @@ static void timed_claim_loop(struct weft__map_job *job, const weft__deadline *un
                 break;
             void *arg = job->args[i], *res = NULL;
             leave_active(job);
+            uint64_t frames = weft__frames_mark();
             int rc = job->fn(arg, &res);
+            weft__frames_join_to(frames);
             enter_active(job);
             /* seq_cst: the abort/active pairing; the caller may be gone. */
             if (atomic_load_explicit(&job->abort, memory_order_seq_cst))

@@ -64,7 +64,9 @@ static void split_run(struct weft__loop *loop, size_t lo, size_t hi)
             split_run(loop, mid, hi);
         hi = mid;
     }
+    uint64_t frames = weft__frames_mark();
     loop->body(loop->ctx, lo, hi);
+    weft__frames_join_to(frames);
 }
 
 int weft_parallel_for(weft_pool *p, size_t begin, size_t end, size_t grain,

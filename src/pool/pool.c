@@ -400,7 +400,9 @@ static bool submit_run(const weft__task *t, int how)
         return false;
     }
     void *result = NULL;
+    uint64_t frames = weft__frames_mark();
     int code = t->u.submit.fn(arg, &result);
+    weft__frames_join_to(frames); /* its weft_spawns before its future */
     if (f != NULL) {
         weft__future_finish(f, code, result);
         weft_future_release(f);

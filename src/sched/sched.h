@@ -32,6 +32,7 @@
 
 #include "internal/atomics.h"
 #include "sched/deque.h"
+#include "sched/frames.h"
 #include "sched/injector.h"
 #include "sched/task.h"
 #include "sync/eventcount.h"
@@ -53,8 +54,17 @@ typedef struct weft__wstats {
 /* Cache-line placement: the deque opens the struct (its own lines, see
  * deque.h); the owner-only fields share the next line; the counters, read by
  * weft_pool_stats, get a line of their own. Allocated line-aligned. */
+/* A frame taken by a thief: what it runs, and where it reports DONE. */
+typedef struct weft__stolen {
+    void (*fn)(void *arg);
+    void *arg;
+    weft__frame *frame;
+} weft__stolen;
+
 typedef struct weft__worker {
-    weft__deque dq; /* stealing scheduler only */
+    weft__deque dq;    /* stealing scheduler only */
+    weft__frames fr;   /* weft_spawn's frame stack (stealing scheduler only) */
+    weft__stolen took; /* a frame the worker loop stole, to run next */
     WEFT_CACHE_ALIGNED weft__sched *s;
     /* Owner-only. depth counts pushes minus successful pops on dq: the
      * logical position above the newest item. mark is depth when the running
@@ -212,6 +222,21 @@ void weft__fifo_close(weft__sched *s, bool cancel);
  * false. */
 bool weft__fifo_settled(weft__sched *s);
 
+/* The frame stack (sched/frames.c). steal: takes the oldest shared frame of
+ * victim at index >= min_tail into *out; with stop (leapfrogging), only
+ * while *stop still reads stop_val. share_all: shares every private frame (before
+ * the owner sleeps); returns whether any frame is shared. visible: shared
+ * frames exist (a snapshot). request: ask the owner to share. run_stolen:
+ * runs a stolen frame on w and hands it back. */
+bool weft__frames_steal(weft__worker *thief, weft__worker *victim, uint32_t min_tail, _Atomic uint32_t *stop,
+                        uint32_t stop_val, weft__stolen *out);
+bool weft__frames_share_all(weft__worker *w);
+bool weft__frames_visible(const weft__frames *f);
+void weft__frames_request(weft__frames *f);
+void weft__frames_run_stolen(weft__worker *w, const weft__stolen *st);
+/* The fenced wake-up: call after making work visible (sched/worker.c). */
+void weft__sched_wake_fenced(weft__sched *s);
+
 /* Out-of-line halves of the inline paths below (sched/worker.c). */
 void weft__sched_wake_after_spawn(weft__sched *s);
 void weft__sched_quiescent(weft__worker *w);
@@ -301,10 +326,12 @@ static inline void weft__sched_run_task(weft__worker *w, weft__task *t, bool hel
                            atomic_load_explicit(&s->cancelling, memory_order_relaxed)))
         how = ECANCELED;
     uint64_t saved_mark = w->mark, saved_frame = w->frame;
+    uint64_t saved_frames = weft__frames_enter(&w->fr);
     w->mark = w->depth;
     w->frame = ++w->seq;
     bool ran = t->exec(t, how);
     weft__worker_task_free(w, t);
+    weft__frames_leave(&w->fr, saved_frames); /* the implicit sync */
     w->mark = saved_mark;
     w->frame = saved_frame;
     if (WEFT_LIKELY(ran)) {

@@ -232,6 +232,11 @@ int weft__sched_init(weft__sched *s, size_t nworkers, weft_sched_kind kind)
         w->rng = 0x9e3779b97f4a7c15ull * (ready + 1);
         if (kind == WEFT_SCHED_STEALING && (rc = weft__deque_init(&w->dq, DEQUE_INITIAL)) != 0)
             break;
+        if ((rc = weft__frames_init(&w->fr, w)) != 0) {
+            if (kind == WEFT_SCHED_STEALING)
+                weft__deque_deinit(&w->dq);
+            break;
+        }
     }
     if (rc == 0)
         rc = weft__ring_init(&s->spare, SPARE_RING);
@@ -241,8 +246,11 @@ int weft__sched_init(weft__sched *s, size_t nworkers, weft_sched_kind kind)
             weft__ring_deinit(&s->spare);
     }
     if (rc != 0) {
-        for (size_t i = 0; kind == WEFT_SCHED_STEALING && i < ready; i++)
-            weft__deque_deinit(&s->workers[i].dq);
+        for (size_t i = 0; i < ready; i++) {
+            if (kind == WEFT_SCHED_STEALING)
+                weft__deque_deinit(&s->workers[i].dq);
+            weft__frames_deinit(&s->workers[i].fr);
+        }
         free(s->workers);
         return rc;
     }
@@ -277,6 +285,7 @@ void weft__sched_deinit(weft__sched *s)
                 free(item);
             weft__deque_deinit(&w->dq);
         }
+        weft__frames_deinit(&w->fr);
         free_list_drain(w);
     }
     while (weft__ring_pop(&s->spare, &item) == 0)
@@ -294,7 +303,7 @@ void weft__sched_count_outside_spawn(weft__sched *s)
 /* ---- spawning ------------------------------------------------------------ */
 
 /* The fenced wake-up (see the design note): call after making work visible. */
-static void wake_one_if_nobody_searches(weft__sched *s)
+void weft__sched_wake_fenced(weft__sched *s)
 {
     /* seq_cst fence: the caller's push before the nsearching load below;
      * pairs with the fence in park() (after nidle++/ec_prepare, before its
@@ -321,7 +330,7 @@ int weft__sched_spawn(weft__sched *s, weft__task *t)
     if (rc != 0)
         return rc;
     weft__sched_count_outside_spawn(s);
-    wake_one_if_nobody_searches(s);
+    weft__sched_wake_fenced(s);
     return 0;
 }
 
@@ -345,6 +354,10 @@ static weft__task *injector_take(weft__worker *w)
     return t;
 }
 
+/* What steal_sweep and next_task return when they stole a frame (in
+ * w->took) rather than a task record. */
+#define WEFT__FRAME_TAKEN ((weft__task *)2)
+
 static weft__task *steal_sweep(weft__worker *w)
 {
     weft__sched *s = w->s;
@@ -356,6 +369,10 @@ static weft__task *steal_sweep(weft__worker *w)
             weft__worker *v = &s->workers[(start + i) % n];
             if (v == w)
                 continue;
+            if (weft__frames_steal(w, v, 0, NULL, 0, &w->took)) {
+                weft__stat_inc(&w->stats.steals);
+                return WEFT__FRAME_TAKEN;
+            }
             weft__task *t = weft__deque_steal(&v->dq);
             if (t == WEFT__DEQUE_RETRY) {
                 lost_race = true;
@@ -375,7 +392,7 @@ static bool work_visible(weft__sched *s)
     if (weft__injector_maybe_nonempty(&s->inj))
         return true;
     for (size_t i = 0; i < s->nworkers; i++)
-        if (weft__deque_size(&s->workers[i].dq) != 0)
+        if (weft__deque_size(&s->workers[i].dq) != 0 || weft__frames_visible(&s->workers[i].fr))
             return true;
     return false;
 }
@@ -396,6 +413,11 @@ enum { PARK_RETRY, PARK_EXIT };
 static int park(weft__worker *w)
 {
     weft__sched *s = w->s;
+    /* Ask every worker with private frames to share: its next spawn then
+     * shares and issues the fenced wake-up (frames.c, "Asking for work"). */
+    for (size_t i = 0; i < s->nworkers; i++)
+        if (&s->workers[i] != w)
+            weft__frames_request(&s->workers[i].fr);
     atomic_fetch_add_explicit(&s->nidle, 1, memory_order_relaxed);
     uint32_t key = weft__ec_prepare(&s->idle);
     /* seq_cst fence: our nidle increment and ec_prepare before the re-checks
@@ -520,6 +542,7 @@ void weft__sched_worker_enter(weft__sched *s, size_t index)
 {
     weft__tls_worker = &s->workers[index];
     if (s->kind == WEFT_SCHED_STEALING) {
+        weft__tls_frames = &s->workers[index].fr;
         weft__rcu_register(&s->workers[index].rcu);
         urcu_qsbr_thread_offline();
     }
@@ -538,7 +561,10 @@ void weft__sched_worker_run(weft__sched *s)
     w->online = true;
     weft__task *t;
     while ((t = next_task(w)) != NULL) {
-        weft__sched_run_task(w, t, false);
+        if (t == WEFT__FRAME_TAKEN)
+            weft__frames_run_stolen(w, &w->took);
+        else
+            weft__sched_run_task(w, t, false);
         urcu_qsbr_quiescent_state();
     }
     urcu_qsbr_thread_offline();
@@ -550,6 +576,7 @@ void weft__sched_worker_leave(weft__sched *s)
     if (s->kind == WEFT_SCHED_STEALING)
         weft__rcu_unregister(&weft__tls_worker->rcu);
     weft__tls_worker = NULL;
+    weft__tls_frames = NULL;
 }
 
 /* ---- close / break --------------------------------------------------------- */
@@ -725,8 +752,9 @@ bool weft__sched_block_begin(void)
     weft__worker *w = weft__tls_worker;
     if (w == NULL || w->s->kind != WEFT_SCHED_STEALING)
         return false;
-    if (weft__deque_size(&w->dq) != 0)
-        wake_one_if_nobody_searches(w->s);
+    /* share_all issues the fenced wake-up itself when it shares. */
+    if (weft__frames_share_all(w) || weft__deque_size(&w->dq) != 0)
+        weft__sched_wake_fenced(w->s);
     if (!w->online)
         return false;
     urcu_qsbr_thread_offline();

@@ -300,7 +300,8 @@ static void hazard_group_child(void *arg)
 
 static int holder_task(void *arg, void **result)
 {
-    bool use_group = arg != NULL;
+    long mode = (long)arg; /* 0: submit + result, 1: group, 2: weft_spawn + weft_sync */
+    bool use_group = mode == 1;
     (void)result;
     if (weft_lock_acquire(&hazard_lock, 10.0) != 0)
         return EIO;
@@ -310,7 +311,11 @@ static int holder_task(void *arg, void **result)
         nap_ms(1);
     long got = 0;
     int rc;
-    if (use_group) {
+    if (mode == 2) {
+        weft_spawn(hazard_group_child, &got);
+        weft_sync();
+        rc = 0;
+    } else if (use_group) {
         weft_group g;
         weft_group_init(&g, nest_pool);
         rc = weft_group_run(&g, hazard_group_child, &got);
@@ -335,7 +340,7 @@ Test(pool, helping_never_runs_unrelated_tasks)
 {
     FOR_EACH_SCHED(k)
     {
-        for (long use_group = 0; use_group < 2; use_group++) {
+        for (long use_group = 0; use_group < 3; use_group++) {
             nest_pool = make_pool(k, 1);
             atomic_store(&hazard_stage, 0);
             atomic_store(&t_done, 0);
@@ -1284,4 +1289,154 @@ Test(pool, outside_task_not_starved_by_helped_fork_joins)
     cr_assert(at_submit < FAIR_PIECES / 2, "the pieces ran too fast to test (%d before the probe)", at_submit);
     cr_assert(saw - at_submit <= 3, "the probe, submitted after %d pieces had started, started after %d", at_submit,
               saw);
+}
+
+/* ---- weft_spawn / weft_sync --------------------------------------------------- */
+
+typedef struct sfib_arg {
+    int n;
+    long result;
+} sfib_arg;
+
+static void sfib(void *arg)
+{
+    sfib_arg *a = arg;
+    if (a->n < 2) {
+        a->result = a->n;
+        return;
+    }
+    sfib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
+    weft_spawn(sfib, &x);
+    sfib(&y);
+    weft_sync();
+    a->result = x.result + y.result;
+}
+
+static int sfib_task(void *arg, void **result)
+{
+    (void)result;
+    sfib(arg);
+    return 0;
+}
+
+Test(pool, spawn_sync_fib)
+{
+    FOR_EACH_SCHED(k)
+    {
+        for (size_t workers = 1; workers <= 4; workers *= 2) {
+            weft_pool *p = make_pool(k, workers);
+            for (int rep = 0; rep < 3; rep++) {
+                sfib_arg a = {24, 0};
+                weft_future *f;
+                cr_assert_eq(weft_pool_submit(p, sfib_task, &a, &f), 0);
+                cr_assert_eq(weft_future_result(f, POLL_LIMIT, NULL), 0);
+                weft_future_release(f);
+                cr_assert_eq(a.result, 46368, "sfib(24) = %ld on %zu workers", a.result, workers);
+            }
+            weft_pool_destroy(p);
+        }
+    }
+    /* outside any pool: spawn runs at once, sync does nothing */
+    sfib_arg a = {15, 0};
+    sfib(&a);
+    cr_assert_eq(a.result, 610);
+    weft_sync();
+}
+
+/* A task that spawns more frames than the stack holds (the rest run at
+ * once), joins only some of them, and leaves the others to the implicit
+ * sync; the spawns of a group task are joined before its group counts it. */
+static _Atomic int leaf_runs;
+
+static void count_leaf(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&leaf_runs, 1);
+}
+
+static int spawn_many(void *arg, void **result)
+{
+    (void)result;
+    int n = (int)(long)arg;
+    for (int i = 0; i < n; i++)
+        weft_spawn(count_leaf, NULL);
+    for (int i = 0; i < n / 2; i++)
+        weft_sync();
+    return 0; /* the other half: implicit sync */
+}
+
+static void spawn_and_leave(void *arg)
+{
+    (void)arg;
+    weft_spawn(count_leaf, NULL);
+    weft_spawn(count_leaf, NULL);
+}
+
+Test(pool, spawn_overflow_and_implicit_sync)
+{
+    FOR_EACH_SCHED(k)
+    {
+        for (size_t workers = 1; workers <= 2; workers++) {
+            weft_pool *p = make_pool(k, workers);
+            atomic_store(&leaf_runs, 0);
+            weft_future *f;
+            cr_assert_eq(weft_pool_submit(p, spawn_many, (void *)3000L, &f), 0);
+            cr_assert_eq(weft_future_result(f, POLL_LIMIT, NULL), 0);
+            weft_future_release(f);
+            cr_assert_eq(atomic_load(&leaf_runs), 3000);
+            atomic_store(&leaf_runs, 0);
+            weft_group g;
+            weft_group_init(&g, p);
+            for (int i = 0; i < 100; i++)
+                cr_assert_eq(weft_group_run(&g, spawn_and_leave, NULL), 0);
+            cr_assert_eq(weft_group_wait(&g), 0);
+            cr_assert_eq(atomic_load(&leaf_runs), 200);
+            weft_pool_destroy(p);
+        }
+    }
+}
+
+/* A task spawns a frame and then blocks in weft_event_wait until that frame
+ * has run: the before-block hook shares the frame, another worker steals
+ * it. (With one worker this would deadlock, as any wait on work that only
+ * the waiter could run does.) */
+typedef struct spawn_block_arg {
+    weft_event ev;
+    _Atomic int ran;
+} spawn_block_arg;
+
+static void set_ev(void *arg)
+{
+    spawn_block_arg *a = arg;
+    atomic_store(&a->ran, 1);
+    weft_event_set(&a->ev);
+}
+
+static int spawn_then_block(void *arg, void **result)
+{
+    (void)result;
+    spawn_block_arg *a = arg;
+    weft_spawn(set_ev, a);
+    int rc = weft_event_wait(&a->ev, POLL_LIMIT);
+    weft_sync();
+    return rc;
+}
+
+Test(pool, spawned_frame_runs_while_spawner_blocks)
+{
+    weft_pool *p = make_pool(WEFT_SCHED_STEALING, 2);
+    for (int i = 0; i < 200; i++) {
+        spawn_block_arg a;
+        weft_event_init(&a.ev);
+        atomic_init(&a.ran, 0);
+        weft_future *f;
+        cr_assert_eq(weft_pool_submit(p, spawn_then_block, &a, &f), 0);
+        cr_assert_eq(weft_future_result(f, 2 * POLL_LIMIT, NULL), 0, "iteration %d", i);
+        weft_future_release(f);
+        cr_assert_eq(atomic_load(&a.ran), 1);
+    }
+    weft_pool_counters c;
+    cr_assert_eq(weft_pool_stats(p, &c, NULL, 0), 0);
+    cr_assert_geq(c.steals, 200, "every frame was stolen: %llu steals", (unsigned long long)c.steals);
+    weft_pool_destroy(p);
 }
