@@ -9,20 +9,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Build directories of earlier .ci/run steps are reused when they exist.
+rel=${REL_BUILD:-build-ci-clang}
+asan=${ASAN_BUILD:-build-ci-asan}
+fuzz=${FUZZ_BUILD:-build-ci-fuzz}
+
 echo "-- fork: 1000 children of a busy process"
-[ -d build-ci-rel ] || meson setup build-ci-rel -Dwerror=true -Dbench=false >/dev/null
-ninja -C build-ci-rel tests/fork/fork_children
-timeout 300 build-ci-rel/tests/fork/fork_children 1000 240
+[ -d "$rel" ] || meson setup "$rel" -Dwerror=true -Dbench=false >/dev/null
+ninja -C "$rel" tests/fork/fork_children
+timeout 300 "$rel"/tests/fork/fork_children 1000 240
 
 echo "-- allocation-failure sweep (ASan+UBSan, LSan at exit)"
-[ -d build-ci-asan ] || meson setup build-ci-asan -Db_sanitize=address,undefined -Db_lundef=false \
+[ -d "$asan" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false \
     -Dwerror=true -Dbench=false >/dev/null
-ninja -C build-ci-asan tests/fault/fault_sweep
+ninja -C "$asan" tests/fault/fault_sweep
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-    timeout 240 build-ci-asan/tests/fault/fault_sweep
+    timeout 240 "$asan"/tests/fault/fault_sweep
 
 echo "-- libFuzzer: 60 s"
-bash tests/fuzz/build.sh build-ci-fuzz
-mkdir -p build-ci-fuzz/corpus
-timeout 120 build-ci-fuzz/fuzz_api -max_total_time=60 -timeout=10 -rss_limit_mb=4096 \
-    -print_final_stats=1 build-ci-fuzz/corpus tests/fuzz/corpus 2>&1 | tail -25
+bash tests/fuzz/build.sh "$fuzz"
+mkdir -p "$fuzz"/corpus
+timeout 120 "$fuzz"/fuzz_api -max_total_time=60 -timeout=10 -rss_limit_mb=4096 \
+    -print_final_stats=1 -artifact_prefix="$fuzz"/ "$fuzz"/corpus tests/fuzz/corpus 2>&1 | tail -25
