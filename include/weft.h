@@ -1,4 +1,5 @@
-/* weft.h: the umbrella header. Python's threading, queue and
+/** @file
+ * weft.h: the umbrella header. Python's threading, queue and
  * concurrent.futures toolkit for C, on a lock-free work-stealing core.
  * See docs/ and ../README.md for the tour; each module header documents its
  * functions. */

@@ -19,3 +19,6 @@ meson test -C "$dir" --suite consumer --print-errorlogs --no-rebuild
 
 echo "== embed: exported symbols against abi/weft.symbols"
 bash scripts/abi-check.sh "$dir"
+
+echo "== embed: API reference (doxygen; fails on an undocumented public function)"
+bash scripts/doxygen.sh

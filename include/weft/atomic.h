@@ -1,4 +1,5 @@
-/* weft/atomic.h: the C/C++ compatibility layer of weft's public headers.
+/** @file
+ * weft/atomic.h: the C/C++ compatibility layer of weft's public headers.
  *
  * weft is written in C11; its headers are also included by C++ programs
  * (C++11 to C++23, g++ and clang++). Two C11 features that the transparent
@@ -45,21 +46,22 @@
 #error "weft's C++ headers need the GCC/Clang __atomic builtins (g++ or clang++)"
 #endif
 
+/** A field shared between threads: plain T in C++ (see above). */
 #define WEFT_ATOMIC(T) T
 
-/* Relaxed load (a snapshot). */
+/** Relaxed load (a snapshot). */
 static inline uint32_t weft__atomic_load_relaxed_u32(const uint32_t *p)
 {
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-/* Strong CAS, acquire on success, relaxed on failure. */
+/** Strong CAS, acquire on success, relaxed on failure. */
 static inline bool weft__atomic_cas_acquire_u32(uint32_t *p, uint32_t *expected, uint32_t desired)
 {
     return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-/* Exchange with release order. */
+/** Exchange with release order. */
 static inline uint32_t weft__atomic_exchange_release_u32(uint32_t *p, uint32_t v)
 {
     return __atomic_exchange_n(p, v, __ATOMIC_RELEASE);
@@ -69,6 +71,7 @@ static inline uint32_t weft__atomic_exchange_release_u32(uint32_t *p, uint32_t v
 
 #include <stdatomic.h>
 
+/** A field shared between threads: _Atomic T in C (see above). */
 #define WEFT_ATOMIC(T) _Atomic T
 
 _Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t) &&

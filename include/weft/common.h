@@ -1,4 +1,5 @@
-/* weft/common.h: conventions shared by every weft header.
+/** @file
+ * weft/common.h: conventions shared by every weft header.
  *
  * Errors: a function that can fail returns int: 0 on success, otherwise a
  * positive errno value (strerror() describes it), as pthreads do. No function
@@ -43,7 +44,7 @@
 #define WEFT_END_DECLS
 #endif
 
-/* Wait forever. Any other infinite or huge timeout also waits forever. */
+/** Wait forever. Any other infinite or huge timeout also waits forever. */
 #define WEFT_FOREVER ((double)INFINITY)
 
 #if defined(__GNUC__)

@@ -1,4 +1,5 @@
-/* weft/cq.h: a completion queue that hands finished futures back to an event
+/** @file
+ * weft/cq.h: a completion queue that hands finished futures back to an event
  * loop (libuv's after_work_cb, for any loop that can watch a file descriptor).
  *
  *     weft_cq *cq;
@@ -43,6 +44,8 @@
 
 WEFT_BEGIN_DECLS
 
+/** A completion queue: opaque, made by weft_cq_create, freed by
+ * weft_cq_destroy. */
 typedef struct weft_cq weft_cq;
 
 /** Counters of one completion queue, for tuning (weft_cq_stats). */

@@ -1,4 +1,5 @@
-/* weft/future.h: Python's concurrent.futures.Future, as_completed and wait.
+/** @file
+ * weft/future.h: Python's concurrent.futures.Future, as_completed and wait.
  *
  * A weft_future is the outcome of one task submitted to a weft_pool
  * (weft_pool_submit, pool.h). It moves through
@@ -35,11 +36,13 @@
 
 WEFT_BEGIN_DECLS
 
+/** A future (Python's concurrent.futures.Future): opaque, reference counted
+ * (weft_future_retain / weft_future_release). */
 typedef struct weft_future weft_future;
 
 /* ---- one future ------------------------------------------------------- */
 
-/* Future.result(timeout). Waits until the future is done, then:
+/** Future.result(timeout). Waits until the future is done, then:
  *   0          the task returned 0; *result (when result is not NULL) is
  *              the task's result pointer;
  *   its code   the task returned this nonzero code; *result is not written;
@@ -48,7 +51,7 @@ typedef struct weft_future weft_future;
  *   EINVAL     f is NULL or timeout is NaN. */
 WEFT_API int weft_future_result(weft_future *f, double timeout, void **result);
 
-/* Future.exception(timeout): like weft_future_result without the value: 0 if
+/** Future.exception(timeout): like weft_future_result without the value: 0 if
  * the task succeeded, the task's nonzero code, ECANCELED (Python raises
  * CancelledError), ETIMEDOUT (Python raises TimeoutError) or EINVAL.
  *
@@ -59,24 +62,29 @@ WEFT_API int weft_future_result(weft_future *f, double timeout, void **result);
  * weft_future_exception(f, 0) is exactly the task's code. */
 WEFT_API int weft_future_exception(weft_future *f, double timeout);
 
-/* Wait until the future is done (finished or cancelled), nothing more:
+/** Wait until the future is done (finished or cancelled), nothing more:
  * 0 once done, ETIMEDOUT, or EINVAL (f NULL, timeout NaN). The one-future
  * form of weft_wait. */
 WEFT_API int weft_future_wait(weft_future *f, double timeout);
 
-/* Future.cancel(): true if the task will never run: the future was pending and
+/** Future.cancel(): true if the task will never run: the future was pending and
  * is now cancelled (waiters are woken and done callbacks run in the calling
  * thread before this returns), or it was already cancelled. false once it is
  * running or finished, and for NULL. */
 WEFT_API bool weft_future_cancel(weft_future *f);
 
-/* Snapshots of the state (false for NULL). Once done is true it stays true and
- * the outcome is fixed. */
+/** Future.cancelled(): whether the future was cancelled (a snapshot; false
+ * for NULL). Snapshots of the state: once done is true it stays true and the
+ * outcome is fixed. */
 WEFT_API bool weft_future_cancelled(const weft_future *f);
+/** Future.running(): whether the task is running now (a snapshot; false for
+ * NULL). */
 WEFT_API bool weft_future_running(const weft_future *f);
+/** Future.done(): finished or cancelled (false for NULL); once true, stays
+ * true. */
 WEFT_API bool weft_future_done(const weft_future *f);
 
-/* Future.add_done_callback(fn): cb(f, ctx) runs exactly once when the future
+/** Future.add_done_callback(fn): cb(f, ctx) runs exactly once when the future
  * is done: in the calling thread before this returns if it already is,
  * otherwise in the thread that finishes or cancels it (a pool worker, or the
  * thread calling weft_future_cancel / weft_pool_shutdown). Callbacks of one
@@ -86,11 +94,11 @@ WEFT_API bool weft_future_done(const weft_future *f);
  * 0, ENOMEM (cb not added), or EINVAL (f or cb NULL). */
 WEFT_API int weft_future_add_done_callback(weft_future *f, void (*cb)(weft_future *f, void *ctx), void *ctx);
 
-/* Add a reference (for a second owner, e.g. a callback that releases it).
+/** Add a reference (for a second owner, e.g. a callback that releases it).
  * Returns f. */
 WEFT_API weft_future *weft_future_retain(weft_future *f);
 
-/* Drop the caller's reference; the last one frees the future. NULL is a no-op.
+/** Drop the caller's reference; the last one frees the future. NULL is a no-op.
  * After this call the caller must not use f. */
 WEFT_API void weft_future_release(weft_future *f);
 
@@ -138,7 +146,7 @@ WEFT_API int weft_future_set_exception(weft_future *f, int code);
 
 /* ---- many futures ------------------------------------------------------ */
 
-/* as_completed(fs, timeout):
+/** as_completed(fs, timeout):
  *
  *     weft_as_completed *it;
  *     if (weft_as_completed_begin(&it, fs, n, 5.0) == 0) {
@@ -164,20 +172,26 @@ WEFT_API int weft_future_set_exception(weft_future *f, int code);
  *   drops the iterator's references and frees it. NULL is a no-op. */
 typedef struct weft_as_completed weft_as_completed;
 
+/** as_completed(fs, timeout): starts the iteration (see weft_as_completed).
+ * 0, EINVAL (it NULL; fs NULL with n > 0; a NULL entry; timeout NaN), ENOMEM. */
 WEFT_API int weft_as_completed_begin(weft_as_completed **it, weft_future *const *fs, size_t n,
                                      double timeout);
+/** The next future to complete (see weft_as_completed): 0 with *f set, ENOENT
+ * once all were yielded, ETIMEDOUT past the deadline, EINVAL. */
 WEFT_API int weft_as_completed_next(weft_as_completed *it, weft_future **f);
+/** Ends the iteration: drops the iterator's references and frees it. NULL is
+ * a no-op. */
 WEFT_API void weft_as_completed_end(weft_as_completed *it);
 
-/* wait(fs, timeout, return_when). */
+/** wait(fs, timeout, return_when). */
 typedef enum weft_return_when {
-    WEFT_FIRST_COMPLETED, /* any future is done (finished or cancelled) */
-    WEFT_FIRST_EXCEPTION, /* any future finished with a nonzero code, else all done;
+    WEFT_FIRST_COMPLETED, /**< any future is done (finished or cancelled) */
+    WEFT_FIRST_EXCEPTION, /**< any future finished with a nonzero code, else all done;
                              a cancelled future counts as done, not as an exception */
-    WEFT_ALL_COMPLETED,   /* every future is done */
+    WEFT_ALL_COMPLETED,   /**< every future is done */
 } weft_return_when;
 
-/* Waits until return_when holds over the distinct futures of fs (duplicates
+/** Waits until return_when holds over the distinct futures of fs (duplicates
  * count once; n = 0 holds at once). 0 once it holds, ETIMEDOUT if it did not
  * by the timeout, EINVAL (fs NULL with n > 0, a NULL entry, NaN timeout, bad
  * return_when), ENOMEM. *ndone (ndone may be NULL) is set to how many distinct

@@ -1,4 +1,5 @@
-/* weft/pool.h: Python's concurrent.futures.ThreadPoolExecutor, fork-join task
+/** @file
+ * weft/pool.h: Python's concurrent.futures.ThreadPoolExecutor, fork-join task
  * groups (TBB's task_group) and a joblib-style parallel loop, on a
  * work-stealing scheduler.
  *
@@ -97,43 +98,48 @@
 
 WEFT_BEGIN_DECLS
 
+/** A thread pool (Python's ThreadPoolExecutor): opaque, made by
+ * weft_pool_create, freed by weft_pool_destroy. */
 typedef struct weft_pool weft_pool;
 
+/** Which scheduler a pool runs (weft_pool_options.scheduler). */
 typedef enum weft_sched_kind {
-    /* Per-worker Chase-Lev deques, a lock-free injector, randomised stealing. */
+    /** Per-worker Chase-Lev deques, a lock-free injector, randomised stealing. */
     WEFT_SCHED_STEALING = 0,
-    /* The baseline twin: one FIFO behind a pthread mutex and condition
+    /** The baseline twin: one FIFO behind a pthread mutex and condition
      * variable, no deques, no stealing. Same API and semantics (helping
      * included); it exists for benchmarks. */
     WEFT_SCHED_MUTEX = 1,
 } weft_sched_kind;
 
+/** Options of weft_pool_create: start from WEFT_POOL_OPTIONS_INIT (or zero
+ * them) and set what you need; NULL options are the defaults. */
 typedef struct weft_pool_options {
-    /* Worker threads; 0 = the CPUs this process may run on (sched_getaffinity).
+    /** Worker threads; 0 = the CPUs this process may run on (sched_getaffinity).
      * At most WEFT_POOL_MAX_WORKERS. */
     size_t max_workers;
-    /* Workers are weft threads named "<prefix>_<index>" (Python's
+    /** Workers are weft threads named "<prefix>_<index>" (Python's
      * thread_name_prefix + "_" + i; the OS-level name keeps the first 15
      * bytes); NULL or "" = "weft-<N>", N counting pools from 0. */
     const char *thread_name_prefix;
-    /* Run once by every worker before it runs any task; nonzero breaks the
+    /** Run once by every worker before it runs any task; nonzero breaks the
      * pool (see "A broken pool" above). NULL = none. */
     int (*initializer)(void *initarg);
-    void *initarg;
-    weft_sched_kind scheduler;
-    /* Worker stack size in bytes; 0 = the system default. */
+    void *initarg;             /**< passed to initializer */
+    weft_sched_kind scheduler; /**< WEFT_SCHED_STEALING (the default) or WEFT_SCHED_MUTEX */
+    /** Worker stack size in bytes; 0 = the system default. */
     size_t stack_size;
-    /* Process exit: false (the default) = as Python, the exit sequence shuts
+    /** Process exit: false (the default) = as Python, the exit sequence shuts
      * the pool down with wait (its queued tasks run, later submits return
      * ESHUTDOWN; see "Process exit" above). true = leave the pool alone at
      * exit: the process ends without waiting for its tasks (for servers that
      * must exit at once; tasks still queued never run). */
     bool no_exit_wait;
-    /* Back-pressure: the most tasks submitted from outside the pool (not by
+    /** Back-pressure: the most tasks submitted from outside the pool (not by
      * its own tasks) and not yet started; 0 = unbounded. An outside
      * weft_pool_submit then waits for room; see weft_pool_submit_timed. */
     size_t max_pending;
-    /* Ownership of a task's argument: called exactly once, with the
+    /** Ownership of a task's argument: called exactly once, with the
      * argument, for every submitted task (weft_pool_submit and friends
      * returned 0) that will never run: its future was cancelled, shutdown
      * with cancel_futures dropped it, or the pool is broken. Never for a task
@@ -143,29 +149,31 @@ typedef struct weft_pool_options {
      * from outside; a future cancelled by weft_future_cancel has its
      * argument dropped when a worker reaches the task. NULL = nothing. */
     void (*drop)(void *arg);
-    /* A task submitted with f == NULL (fire and forget) returned code != 0:
+    /** A task submitted with f == NULL (fire and forget) returned code != 0:
      * on_task_error(on_task_error_ctx, arg, code) runs on the worker, after
      * the task. NULL = the default, which prints
      * "Exception in task on thread <worker>: <strerror(code)>" to stderr, as
      * the default excepthook does for threads (thread.h). */
     void (*on_task_error)(void *ctx, void *arg, int code);
-    void *on_task_error_ctx;
+    void *on_task_error_ctx; /**< on_task_error's first argument */
 } weft_pool_options;
 
+/** The default pool options, as a static initialiser. */
 #define WEFT_POOL_OPTIONS_INIT                                                                               \
     {                                                                                                        \
         0, NULL, NULL, NULL, WEFT_SCHED_STEALING, 0, false, 0, NULL, NULL, NULL                              \
     }
 
+/** The most workers a pool may have. */
 #define WEFT_POOL_MAX_WORKERS 4096
 
-/* ThreadPoolExecutor(...). Starts the workers. opts NULL = defaults.
+/** ThreadPoolExecutor(...). Starts the workers. opts NULL = defaults.
  * 0; EINVAL (p NULL, max_workers over the limit, unknown scheduler, a nonzero
  * stack_size below PTHREAD_STACK_MIN); ENOMEM; EAGAIN (threads could not be
  * created). *p is written only on success. */
 WEFT_API int weft_pool_create(weft_pool **p, const weft_pool_options *opts);
 
-/* submit(fn, arg). fn(arg, &result) returns 0 or a positive error code; the
+/** submit(fn, arg). fn(arg, &result) returns 0 or a positive error code; the
  * future (if f is not NULL) receives both. f NULL = fire and forget: no
  * future is made at all. From outside the pool the task is queued FIFO;
  * from one of its tasks it goes on the calling worker's deque.
@@ -202,7 +210,7 @@ WEFT_API int weft_pool_try_submit(weft_pool *p, int (*fn)(void *arg, void **resu
  */
 WEFT_API size_t weft_pool_pending(const weft_pool *p);
 
-/* map(fn, args, timeout, chunksize): runs fn(args[i], &results[i]) for every
+/** map(fn, args, timeout, chunksize): runs fn(args[i], &results[i]) for every
  * i < n, chunksize items per task (0 means 1), and waits for all of them.
  * results may be NULL; results[i] is written only when item i returned 0.
  * Returns 0 when every item returned 0, otherwise the code of the first
@@ -220,13 +228,13 @@ WEFT_API size_t weft_pool_pending(const weft_pool *p);
 WEFT_API int weft_pool_map(weft_pool *p, int (*fn)(void *arg, void **result), void *const *args, size_t n,
                            void **results, size_t chunksize, double timeout);
 
-/* shutdown(wait, cancel_futures): see "Shutdown" above. May be called more
+/** shutdown(wait, cancel_futures): see "Shutdown" above. May be called more
  * than once (a later call may add cancel_futures or wait). 0; EINVAL (p
  * NULL); EDEADLK (wait = true from one of this pool's own tasks; nothing is
  * changed). */
 WEFT_API int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures);
 
-/* shutdown(wait = true) then free everything. Must not be called
+/** shutdown(wait = true) then free everything. Must not be called
  * concurrently with any other call on p, nor be followed by one. Called from
  * one of the pool's own tasks it does nothing (it cannot wait for itself).
  * NULL is a no-op.
@@ -237,40 +245,43 @@ WEFT_API int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures);
  * running never finishes in the child. New pools work in the child. */
 WEFT_API void weft_pool_destroy(weft_pool *p);
 
-/* The number of workers. */
+/** The number of workers. */
 WEFT_API size_t weft_pool_workers(const weft_pool *p);
 
-/* ---- statistics --------------------------------------------------------
- * Counters are monotonic and read without stopping the pool: each is exact,
+/* ---- statistics -------------------------------------------------------- */
+/** Counters are monotonic and read without stopping the pool: each is exact,
  * but a snapshot taken while tasks run may mix instants. Once the pool is
  * quiescent (e.g. after shutdown(wait)), tasks_submitted == tasks_run +
  * tasks_cancelled. Internal tasks (the pieces of weft_parallel_for and the
  * runners of weft_pool_map) count as tasks. */
 typedef struct weft_pool_worker_counters {
-    uint64_t tasks_run;     /* tasks this worker ran (helping included) */
-    uint64_t tasks_helped;  /* of those, run while waiting inside a task */
-    uint64_t tasks_spawned; /* tasks pushed on this worker's own deque */
-    uint64_t steals;        /* tasks taken from another worker's deque */
-    uint64_t injector_pops; /* tasks taken from the shared injector */
-    uint64_t parks;         /* times it went to sleep for lack of work */
-    uint64_t wakeups;       /* times it woke from such a sleep */
+    uint64_t tasks_run;     /**< tasks this worker ran (helping included) */
+    uint64_t tasks_helped;  /**< of those, run while waiting inside a task */
+    uint64_t tasks_spawned; /**< tasks pushed on this worker's own deque */
+    uint64_t steals;        /**< tasks taken from another worker's deque */
+    uint64_t injector_pops; /**< tasks taken from the shared injector */
+    uint64_t parks;         /**< times it went to sleep for lack of work */
+    uint64_t wakeups;       /**< times it woke from such a sleep */
 } weft_pool_worker_counters;
 
+/** A pool's totals (weft_pool_stats). */
 typedef struct weft_pool_counters {
-    size_t workers;
-    uint64_t tasks_submitted; /* every task made (submits, group runs, ...) */
-    uint64_t tasks_run;       /* sum over the workers */
-    uint64_t tasks_cancelled; /* dropped before running (cancel, broken pool) */
-    uint64_t steals, parks, wakeups; /* sums over the workers */
+    size_t workers;           /**< the number of workers */
+    uint64_t tasks_submitted; /**< every task made (submits, group runs, ...) */
+    uint64_t tasks_run;       /**< sum over the workers */
+    uint64_t tasks_cancelled; /**< dropped before running (cancel, broken pool) */
+    uint64_t steals;          /**< sum over the workers */
+    uint64_t parks;           /**< sum over the workers */
+    uint64_t wakeups;         /**< sum over the workers */
 } weft_pool_counters;
 
-/* Fills *out (may be NULL) and per_worker[0 .. min(cap, workers) - 1] (may be
+/** Fills *out (may be NULL) and per_worker[0 .. min(cap, workers) - 1] (may be
  * NULL when cap is 0). 0, or EINVAL (p NULL; per_worker NULL with cap > 0). */
 WEFT_API int weft_pool_stats(const weft_pool *p, weft_pool_counters *out, weft_pool_worker_counters *per_worker,
                              size_t cap);
 
-/* ---- fork-join --------------------------------------------------------
- * A task group (TBB task_group): run spawns fn(arg) on the pool; wait returns
+/* ---- fork-join -------------------------------------------------------- */
+/** A task group (TBB task_group): run spawns fn(arg) on the pool; wait returns
  * once every task run on the group so far has finished, running them (and
  * their descendants) itself when called from a task. Stack-allocatable; the
  * fields are private. A group is reusable after wait. It must not go out of
@@ -283,23 +294,23 @@ WEFT_API int weft_pool_stats(const weft_pool *p, weft_pool_counters *out, weft_p
  *     weft_group_wait(&g);
  */
 typedef struct weft_group {
-    weft_pool *pool;
-    /* Tasks run but not finished, plus WEFT__GROUP_WAITERS (bit 31) while a
+    weft_pool *pool; /**< the pool given to weft_group_init */
+    /** Tasks run but not finished, plus WEFT__GROUP_WAITERS (bit 31) while a
      * thread sleeps on this word (a futex). */
     WEFT_ATOMIC(uint32_t) pending;
-    /* EPIPE once a task was dropped because the pool broke. */
+    /** EPIPE once a task was dropped because the pool broke. */
     WEFT_ATOMIC(int) error;
 } weft_group;
 
-/* Binds g to p; g has no pending task. */
+/** Binds g to p; g has no pending task. */
 WEFT_API void weft_group_init(weft_group *g, weft_pool *p);
 
-/* Spawns fn(arg). 0; EINVAL (g, its pool or fn NULL); ESHUTDOWN (from outside
+/** Spawns fn(arg). 0; EINVAL (g, its pool or fn NULL); ESHUTDOWN (from outside
  * the pool after shutdown); EPIPE (broken pool); EOVERFLOW (2^31 - 1 tasks
  * pending on g); ENOMEM. fn has not been spawned when this fails. */
 WEFT_API int weft_group_run(weft_group *g, void (*fn)(void *arg), void *arg);
 
-/* Waits for every task run on g (helping when called from a task). 0, EPIPE
+/** Waits for every task run on g (helping when called from a task). 0, EPIPE
  * (a task was dropped because the pool broke; the error is cleared), or
  * EINVAL (g NULL). */
 WEFT_API int weft_group_wait(weft_group *g);
@@ -341,7 +352,7 @@ WEFT_API void weft_spawn(void (*fn)(void *arg), void *arg);
  * Does nothing when the task has nothing left to join. */
 WEFT_API void weft_sync(void);
 
-/* joblib's Parallel(n_jobs)(...) over [begin, end): calls body(ctx, lo, hi)
+/** joblib's Parallel(n_jobs)(...) over [begin, end): calls body(ctx, lo, hi)
  * on disjoint sub-ranges that together cover every index exactly once,
  * splitting recursively in halves down to at most grain indices (0 = about
  * 8 pieces per worker); halves are spawned, so idle workers steal the big

@@ -1,4 +1,5 @@
-/* weft/version.h: the version of the headers.
+/** @file
+ * weft/version.h: the version of the headers.
  *
  * weft follows semantic versioning. The shared library's SONAME is
  * libweft.so.MAJOR: a release that changes the ABI incompatibly (a removed or
