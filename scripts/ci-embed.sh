@@ -22,3 +22,6 @@ bash scripts/abi-check.sh "$dir"
 
 echo "== embed: API reference (doxygen; fails on an undocumented public function)"
 bash scripts/doxygen.sh
+
+echo "== embed: the README's C block (-Wall -Wextra -Werror)"
+bash scripts/readme-check.sh "$dir"
