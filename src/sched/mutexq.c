@@ -146,6 +146,19 @@ weft__task *weft__fifo_next(weft__worker *w)
     }
 }
 
+/* n >= f for 47-bit frame numbers that wrap (serial-number arithmetic, as
+ * RFC 1982): n - f modulo 2^47 is below 2^46. Exact whenever the two are
+ * fewer than 2^46 frames of one worker apart. Here f is a frame that still
+ * waits and n the frame that spawned a still-queued task of that worker, so
+ * it would take a frame waiting, or a task staying queued, across 2^46
+ * (7e13) task starts of one worker, about 20 hours at one task per
+ * nanosecond and years at the FIFO's real cost, to misjudge one; before this
+ * the plain comparison failed at the first wrap of the 47-bit counter. */
+static bool seq_at_or_after(uint64_t n, uint64_t f)
+{
+    return ((n - f) & WEFT__TASK_SEQ_MASK) < ((uint64_t)1 << (WEFT__TASK_SEQ_BITS - 1));
+}
+
 weft__task *weft__fifo_help_pop(weft__worker *w)
 {
     weft__fifo *q = &w->s->fifo;
@@ -155,7 +168,7 @@ weft__task *weft__fifo_help_pop(weft__worker *w)
     for (; t != NULL; t = t->prev) {
         uint64_t tag = t->tag;
         if ((tag >> WEFT__TASK_WORKER_SHIFT & WEFT__TASK_WORKER_MASK) == me &&
-            (tag & WEFT__TASK_SEQ_MASK) >= (w->frame & WEFT__TASK_SEQ_MASK)) {
+            seq_at_or_after(tag & WEFT__TASK_SEQ_MASK, w->frame & WEFT__TASK_SEQ_MASK)) {
             unlink_task(q, t);
             break;
         }
