@@ -6,7 +6,9 @@
  *      twice and SYNC twice): calls(n) - 1 spawns;
  *   1: as Lace's own fib benchmark: fork fib(n-1), call fib(n-2) inline,
  *      join: fib(n+1) - 1 spawns (one per inner call).
- * calls(n) = 2 fib(n+1) - 1 in both; an item is one call. The result is
+ * calls(n) = 2 fib(n+1) - 1 in both; an item is one call. weft runs each
+ * shape twice: on weft_group (`weft`, `weft_mutex`) and on the frame fast
+ * path weft_spawn / weft_sync (`weft_frames`). The result is
  * checked against the iterative value after every round.
  */
 #include <stdio.h>
@@ -199,6 +201,47 @@ static void fib_task1(void *p)
     a->result = x.result + y.result;
 }
 
+/* The same two shapes on weft_spawn / weft_sync, the frame fast path. */
+static void fib_frame2(void *p)
+{
+    fib_arg *a = p;
+    if (a->n < 2) {
+        a->result = (uint64_t)a->n;
+        return;
+    }
+    fib_arg x = {a->pool, a->n - 1, 0};
+    fib_arg y = {a->pool, a->n - 2, 0};
+    weft_spawn(fib_frame2, &x);
+    weft_spawn(fib_frame2, &y);
+    weft_sync();
+    weft_sync();
+    a->result = x.result + y.result;
+}
+
+static void fib_frame1(void *p)
+{
+    fib_arg *a = p;
+    if (a->n < 2) {
+        a->result = (uint64_t)a->n;
+        return;
+    }
+    fib_arg x = {a->pool, a->n - 1, 0};
+    fib_arg y = {a->pool, a->n - 2, 0};
+    weft_spawn(fib_frame1, &x);
+    fib_frame1(&y);
+    weft_sync();
+    a->result = x.result + y.result;
+}
+
+static uint64_t run_weft_frames(void *arg, wb_round *r)
+{
+    (void)r;
+    ctx *c = arg;
+    fib_arg root = {c->runtime, c->n, 0};
+    wb_weft_run(c->runtime, c->spawns == 1 ? fib_frame1 : fib_frame2, &root);
+    return check(c, root.result, "weft_frames");
+}
+
 static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
 {
     ctx *c = ctx_new(p);
@@ -267,6 +310,7 @@ static void teardown_tbb(void *arg)
 static const wb_impl impls[] = {
     {"weft", setup_weft, run_weft, teardown_weft},
     {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
+    {"weft_frames", setup_weft, run_weft_frames, teardown_weft},
 #ifdef WB_HAVE_TBB
     {"tbb", setup_tbb, run_tbb, teardown_tbb},
 #endif

@@ -190,6 +190,35 @@ static void kn_weft(void *p)
     a->result = with.result > without.result ? with.result : without.result;
 }
 
+/* The same on weft_spawn / weft_sync, the frame fast path. */
+static void kn_frame(void *p)
+{
+    kn_arg *a = p;
+    if (a->c < 0) {
+        a->result = INT_MIN;
+        return;
+    }
+    if (a->n == 0 || a->c == 0) {
+        a->result = a->v;
+        return;
+    }
+    kn_arg without = {a->runtime, a->e + 1, a->c, a->n - 1, a->v, 0};
+    kn_arg with = {a->runtime, a->e + 1, a->c - a->e->weight, a->n - 1, a->v + a->e->value, 0};
+    weft_spawn(kn_frame, &without);
+    kn_frame(&with);
+    weft_sync();
+    a->result = with.result > without.result ? with.result : without.result;
+}
+
+static uint64_t run_weft_frames(void *arg, wb_round *r)
+{
+    (void)r;
+    ctx *c = arg;
+    kn_arg root = {c->runtime, c->items, c->capacity, c->n, 0, 0};
+    wb_weft_run(c->runtime, kn_frame, &root);
+    return check(c, root.result, "weft_frames");
+}
+
 static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
 {
     ctx *c = ctx_new(p);
@@ -281,6 +310,7 @@ static void teardown_tbb(void *arg)
 static const wb_impl impls[] = {
     {"weft", setup_weft, run_weft, teardown_weft},
     {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
+    {"weft_frames", setup_weft, run_weft_frames, teardown_weft},
 #ifdef WB_HAVE_TBB
     {"tbb", setup_tbb, run_tbb, teardown_tbb},
 #endif

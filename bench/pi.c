@@ -169,6 +169,31 @@ static void pi_weft(void *p)
     a->result = first.result + second.result;
 }
 
+/* The same on weft_spawn / weft_sync, the frame fast path. */
+static void pi_frame(void *p)
+{
+    pi_arg *a = p;
+    if (a->cnt == 1) {
+        a->result = pi_leaf();
+        return;
+    }
+    pi_arg first = {a->runtime, a->start, a->cnt / 2, 0};
+    pi_arg second = {a->runtime, a->start + a->cnt / 2, (a->cnt + 1) / 2, 0};
+    weft_spawn(pi_frame, &first);
+    pi_frame(&second);
+    weft_sync();
+    a->result = first.result + second.result;
+}
+
+static uint64_t run_weft_frames(void *arg, wb_round *r)
+{
+    (void)r;
+    ctx *c = arg;
+    pi_arg root = {c->runtime, 0, c->n, 0};
+    wb_weft_run(c->runtime, pi_frame, &root);
+    return check(c, root.result, "weft_frames");
+}
+
 static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
 {
     ctx *c = ctx_new(p);
@@ -256,6 +281,7 @@ static void teardown_tbb(void *arg)
 static const wb_impl impls[] = {
     {"weft", setup_weft, run_weft, teardown_weft},
     {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
+    {"weft_frames", setup_weft, run_weft_frames, teardown_weft},
 #ifdef WB_HAVE_TBB
     {"tbb", setup_tbb, run_tbb, teardown_tbb},
 #endif

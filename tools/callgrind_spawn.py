@@ -48,7 +48,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (executable, contender) pairs of bench/fib.c.
-CONTENDERS = [("bench_weft", "weft"), ("bench_weft", "weft_mutex"), ("bench_weft", "tbb"),
+CONTENDERS = [("bench_weft", "weft"), ("bench_weft", "weft_frames"), ("bench_weft", "weft_mutex"), ("bench_weft", "tbb"),
               ("bench_omp_gomp", "omp_gomp"), ("bench_omp_llvm", "omp_llvm"), ("bench_lace", "lace")]
 
 
