@@ -15,5 +15,6 @@
 #include "weft/future.h"
 #include "weft/pool.h"
 #include "weft/cq.h"
+#include "weft/diag.h"
 
 #endif /* WEFT_H */

@@ -63,8 +63,32 @@ WEFT_API int weft_lock_acquire_slow(weft_lock *l, double timeout);
  * old_state says the lock was free); called by the inline fast path. */
 WEFT_API int weft_lock_release_slow(weft_lock *l, uint32_t old_state);
 
+/** Lockdep (weft/diag.h): while weft_lockdep_active is nonzero, the acquires
+ * and releases of user code go through the checker instead. The test is one
+ * relaxed load of a global and a predictable branch. weft's own files are
+ * built without it (WEFT_BUILDING): their locks are internal and untracked.
+ * Part of the ABI because the inline functions below use them; not for
+ * direct use: call weft_lockdep_enable(). */
+extern WEFT_API int weft_lockdep_active;
+/**
+ * weft_lock_acquire() with lockdep on (checks the order, then acquires):
+ * what the inline fast path calls while weft_lockdep_active is set.
+ * @return as weft_lock_acquire().
+ */
+WEFT_API int weft_lock_acquire_lockdep(weft_lock *l, double timeout);
+/**
+ * weft_lock_release() with lockdep on: forgets the lock, then releases it.
+ * @return as weft_lock_release().
+ */
+WEFT_API int weft_lock_release_lockdep(weft_lock *l);
+#if defined(WEFT_BUILDING)
+#define WEFT__LOCKDEP_ON() 0
+#else
+#define WEFT__LOCKDEP_ON() __atomic_load_n(&weft_lockdep_active, __ATOMIC_RELAXED)
+#endif
+
 /** Acquire: 0, EAGAIN (timeout <= 0 and held), ETIMEDOUT, EINVAL (NaN, or l
- * NULL). Uncontended cost: one compare-and-swap (the NULL and NaN tests are
+ * NULL). Uncontended cost: one compare-and-swap and the lockdep flag test (the NULL and NaN tests are
  * compares, no memory traffic; the compiler drops the NULL test when l is
  * the address of an object). */
 static inline int weft_lock_acquire(weft_lock *l, double timeout)
@@ -72,6 +96,8 @@ static inline int weft_lock_acquire(weft_lock *l, double timeout)
     uint32_t expected = 0;
     if (WEFT_UNLIKELY(l == NULL || __builtin_isnan(timeout)))
         return EINVAL;
+    if (WEFT_UNLIKELY(WEFT__LOCKDEP_ON()))
+        return weft_lock_acquire_lockdep(l, timeout);
     /* acquire: pairs with the release exchange in weft_lock_release, so the
      * previous holder's critical section happens-before ours. */
     if (WEFT_LIKELY(weft__atomic_cas_acquire_u32(&l->state, &expected, 1)))
@@ -85,6 +111,8 @@ static inline int weft_lock_release(weft_lock *l)
 {
     if (WEFT_UNLIKELY(l == NULL))
         return EINVAL;
+    if (WEFT_UNLIKELY(WEFT__LOCKDEP_ON()))
+        return weft_lock_release_lockdep(l);
     /* release: publishes the critical section to the next acquirer's acquire
      * CAS/exchange (weft_lock_acquire / weft_lock_acquire_slow). */
     uint32_t old = weft__atomic_exchange_release_u32(&l->state, 0);

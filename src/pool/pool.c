@@ -43,6 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag/diag_impl.h"
 #include "pool/future_impl.h"
 #include "thread/exit.h"
 #include "weft/thread.h"
@@ -104,6 +105,7 @@ static int worker_main(void *arg)
         (void)weft__futex_wait(&p->start, START_WAIT, NULL);
     if (go == START_ABORT)
         return 0;
+    weft__diag_thread_worker(p, index);
     weft__sched_worker_enter(&p->sched, index);
     if (p->initializer != NULL) {
         if (p->initializer(p->initarg) != 0) {
@@ -343,6 +345,7 @@ int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
     p->args = args;
     if (!opts->no_exit_wait && !live_insert(p))
         (void)weft_pool_shutdown(p, false, false);
+    weft__diag_pool_register(p);
     *out = p;
     return 0;
 }
@@ -589,6 +592,7 @@ void weft_pool_destroy(weft_pool *p)
     live_remove(p);
     for (size_t i = 0; i < p->nthreads; i++)
         weft_thread_destroy(p->threads[i]);
+    weft__diag_pool_unregister(p);
     if (weft__pool_inherited(p)) {
         /* Not the mutexes: a vanished thread may hold them. */
         weft__sched_abandon(&p->sched);

@@ -34,6 +34,7 @@
 
 #include "weft/sync.h"
 
+#include "diag/diag_impl.h"
 #include "internal/atomics.h"
 
 enum { OUT_PENDING = 0, OUT_PASSED = 1, OUT_BROKEN = 2 };
@@ -81,6 +82,7 @@ static void end_generation(weft_barrier *b, uint32_t outcome)
 
 int weft_barrier_wait(weft_barrier *b, double timeout, size_t *index)
 {
+    WEFT__DIAG_SCOPE(blk);
     weft__deadline d;
     if (b == NULL || isnan(timeout))
         return EINVAL;
@@ -134,6 +136,7 @@ int weft_barrier_wait(weft_barrier *b, double timeout, size_t *index)
         uint32_t out = atomic_load_explicit(&node.outcome, memory_order_acquire);
         if (out != OUT_PENDING)
             return out == OUT_PASSED ? 0 : EPIPE;
+        weft__diag_scope_begin(&blk, "weft_barrier_wait", b, WEFT__OBJ_BARRIER);
         if (weft__futex_wait(&b->gen, g, dl) == ETIMEDOUT) {
             weft_lock_acquire(&b->lock, WEFT_FOREVER);
             /* acquire: as above (the lock also orders it). */

@@ -32,6 +32,7 @@
 
 #include "weft/sync.h"
 
+#include "diag/diag_impl.h"
 #include "internal/atomics.h"
 #include "sync/rlock_impl.h"
 
@@ -82,17 +83,28 @@ static void relock(weft_cond *c, uint32_t levels)
         weft_lock_acquire(c->lock, WEFT_FOREVER);
 }
 
-static int cond_wait_deadline(weft_cond *c, const weft__deadline *d)
+/* site: the caller's call site, for lockdep (the wait re-acquires the lock). */
+static int cond_wait_deadline(weft_cond *c, const weft__deadline *d, uintptr_t site)
 {
+    bool lockdep = weft__lockdep_on();
     atomic_fetch_add_explicit(&c->waiters, 1, memory_order_relaxed);
     uint32_t s = atomic_load_explicit(&c->seq, memory_order_relaxed);
+    if (lockdep)
+        weft__lockdep_released(c->lock);
     uint32_t levels = unlock(c);
+    weft__diag_block_begin("weft_cond_wait", c, WEFT__OBJ_COND);
     int rc = weft__futex_wait(&c->seq, s, d);
+    weft__diag_block_end();
     /* A wake-up (or a change of seq) may race with the deadline: report a
      * notification when seq moved, whatever the futex said. */
     if (rc == ETIMEDOUT && atomic_load_explicit(&c->seq, memory_order_relaxed) != s)
         rc = 0;
+    weft__obj_kind kind = c->rlock != NULL ? WEFT__OBJ_RLOCK : WEFT__OBJ_LOCK;
+    if (lockdep)
+        weft__lockdep_will_acquire(c->lock, kind, site, false);
     relock(c, levels);
+    if (lockdep)
+        weft__lockdep_acquired(c->lock, kind, site);
     atomic_fetch_sub_explicit(&c->waiters, 1, memory_order_relaxed);
     return rc;
 }
@@ -104,7 +116,7 @@ int weft_cond_wait(weft_cond *c, double timeout)
         return EINVAL;
     if (!held(c))
         return EPERM;
-    return cond_wait_deadline(c, &d);
+    return cond_wait_deadline(c, &d, (uintptr_t)__builtin_return_address(0));
 }
 
 int weft_cond_wait_for(weft_cond *c, bool (*pred)(void *), void *ctx, double timeout)
@@ -114,8 +126,9 @@ int weft_cond_wait_for(weft_cond *c, bool (*pred)(void *), void *ctx, double tim
         return EINVAL;
     if (!held(c))
         return EPERM;
+    uintptr_t site = (uintptr_t)__builtin_return_address(0);
     while (!pred(ctx)) {
-        if (cond_wait_deadline(c, &d) == ETIMEDOUT || weft__deadline_passed(&d))
+        if (cond_wait_deadline(c, &d, site) == ETIMEDOUT || weft__deadline_passed(&d))
             return pred(ctx) ? 0 : ETIMEDOUT;
     }
     return 0;

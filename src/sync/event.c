@@ -24,6 +24,7 @@
 
 #include "weft/sync.h"
 
+#include "diag/diag_impl.h"
 #include "internal/atomics.h"
 #include "sync/waitbit.h"
 
@@ -72,6 +73,7 @@ bool weft_event_is_set(const weft_event *e)
 
 int weft_event_wait(weft_event *e, double timeout)
 {
+    WEFT__DIAG_SCOPE(blk);
     weft__deadline d;
     if (e == NULL || weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
@@ -85,6 +87,7 @@ int weft_event_wait(weft_event *e, double timeout)
             return ETIMEDOUT;
         /* s is reloaded (acquire, pairing with the release CAS in
          * weft_event_set); a set racing with the deadline still counts. */
+        weft__diag_scope_begin(&blk, "weft_event_wait", e, WEFT__OBJ_EVENT);
         int rc = weft__waitbit_sleep(&e->state, &s, EV_SLEEPERS, &d);
         if (rc == ETIMEDOUT)
             return ((s & EV_SET) || (s & ~(EV_SET | EV_SLEEPERS)) != gen) ? 0 : ETIMEDOUT;

@@ -25,6 +25,7 @@
  */
 #include "weft/sync.h"
 
+#include "diag/diag_impl.h"
 #include "internal/atomics.h"
 
 /* The spin: WEFT_LOCK_SPIN_ROUNDS looks at the word with exponential
@@ -47,6 +48,7 @@ void weft_lock_init(weft_lock *l)
 
 int weft_lock_acquire_slow(weft_lock *l, double timeout)
 {
+    WEFT__DIAG_SCOPE(blk);
     weft__deadline d;
     if (weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
@@ -73,6 +75,7 @@ int weft_lock_acquire_slow(weft_lock *l, double timeout)
      * returns 0 we own the lock (in state 2). */
     c = atomic_exchange_explicit(&l->state, 2, memory_order_acquire);
     while (c != 0) {
+        weft__diag_scope_begin(&blk, "weft_lock_acquire", l, WEFT__OBJ_LOCK);
         if (weft__futex_wait(&l->state, 2, &d) == ETIMEDOUT)
             return ETIMEDOUT;
         /* acquire: as above. */

@@ -13,6 +13,7 @@
  */
 #include "weft/sync.h"
 
+#include "diag/diag_impl.h"
 #include "internal/atomics.h"
 #include "sync/rlock_impl.h"
 
@@ -32,6 +33,7 @@ bool weft_rlock_is_owned(const weft_rlock *l)
 
 int weft_rlock_acquire(weft_rlock *l, double timeout)
 {
+    WEFT__DIAG_SCOPE(blk);
     if (l == NULL || isnan(timeout))
         return EINVAL;
     uintptr_t self = weft__self_token();
@@ -41,11 +43,22 @@ int weft_rlock_acquire(weft_rlock *l, double timeout)
         l->count++;
         return 0;
     }
-    int rc = weft_lock_acquire(&l->lock, timeout);
+    uintptr_t site = (uintptr_t)__builtin_return_address(0);
+    bool lockdep = weft__lockdep_on();
+    if (lockdep)
+        weft__lockdep_will_acquire(l, WEFT__OBJ_RLOCK, site, !(timeout > 0));
+    /* Try first, so that only a wait that may sleep is recorded for the dump. */
+    int rc = weft_lock_acquire(&l->lock, 0);
+    if (rc == EAGAIN && timeout > 0) {
+        weft__diag_scope_begin(&blk, "weft_rlock_acquire", l, WEFT__OBJ_RLOCK);
+        rc = weft_lock_acquire(&l->lock, timeout);
+    }
     if (rc != 0)
         return rc;
     atomic_store_explicit(&l->owner, self, memory_order_relaxed);
     l->count = 1;
+    if (lockdep)
+        weft__lockdep_acquired(l, WEFT__OBJ_RLOCK, site);
     return 0;
 }
 
@@ -56,6 +69,8 @@ int weft_rlock_release(weft_rlock *l)
     if (atomic_load_explicit(&l->owner, memory_order_relaxed) != weft__self_token())
         return EPERM;
     if (--l->count == 0) {
+        if (weft__lockdep_on())
+            weft__lockdep_released(l);
         atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
         weft_lock_release(&l->lock);
     }

@@ -22,6 +22,7 @@
 
 #include "weft/sync.h"
 
+#include "diag/diag_impl.h"
 #include "internal/atomics.h"
 
 #define SEM_MAX (UINT32_MAX - 1)
@@ -61,6 +62,7 @@ static bool sem_try(weft_sem *s)
 
 int weft_sem_acquire(weft_sem *s, double timeout)
 {
+    WEFT__DIAG_SCOPE(blk);
     weft__deadline d;
     if (s == NULL || weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
@@ -75,8 +77,10 @@ int weft_sem_acquire(weft_sem *s, double timeout)
         /* seq_cst: re-check after announcing ourselves (see above). */
         uint32_t v = atomic_load_explicit(&s->value, memory_order_seq_cst);
         int rc = 0;
-        if (v == 0)
+        if (v == 0) {
+            weft__diag_scope_begin(&blk, "weft_sem_acquire", s, WEFT__OBJ_SEM);
             rc = weft__futex_wait(&s->value, 0, &d);
+        }
         atomic_fetch_sub_explicit(&s->waiters, 1, memory_order_relaxed);
         if (sem_try(s))
             return 0;

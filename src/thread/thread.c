@@ -42,6 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag/diag_impl.h"
 #include "internal/atomics.h"
 #include "thread/exit.h"
 #include "thread/fork.h"
@@ -210,6 +211,7 @@ static void os_thread_ending(weft_thread *t)
 {
     weft_lock_acquire(&t->lock, WEFT_FOREVER);
     t->os_alive = false;
+    weft__diag_thread_detach(); /* under t->lock: no rename reaches the record after */
     weft_lock_release(&t->lock);
 }
 
@@ -402,6 +404,8 @@ static weft_thread *adopt_current(void)
     weft_lock_acquire(&t->lock, WEFT_FOREVER);
     t->pthread = pthread_self();
     t->os_alive = true;
+    weft__diag_thread_attach(t->kind == KIND_MAIN ? WEFT__THR_MAIN : WEFT__THR_DUMMY,
+                             atomic_load_explicit(&t->name, memory_order_relaxed)->s, t, 0);
     weft_lock_release(&t->lock);
     atomic_store_explicit(&t->ident, (unsigned long)pthread_self(), memory_order_relaxed);
     atomic_store_explicit(&t->native_id, (long)gettid(), memory_order_relaxed);
@@ -435,6 +439,7 @@ static void *trampoline(void *p)
     t->pthread = pthread_self();
     t->os_alive = true;
     set_os_name(t->pthread, atomic_load_explicit(&t->name, memory_order_relaxed)->s);
+    weft__diag_thread_attach(WEFT__THR_WEFT, atomic_load_explicit(&t->name, memory_order_relaxed)->s, t, 0);
     weft_lock_release(&t->lock);
     registry_insert(t);
     weft_event_set(&t->started);
@@ -561,6 +566,7 @@ int weft_thread_run(weft_thread *t)
 
 int weft_thread_join(weft_thread *t, double timeout)
 {
+    WEFT__DIAG_SCOPE(blk);
     if (t == NULL || isnan(timeout) || t->kind == KIND_DUMMY)
         return EINVAL;
     /* Relaxed: the wait on done below carries the ordering. */
@@ -568,6 +574,8 @@ int weft_thread_join(weft_thread *t, double timeout)
         return EINVAL;
     if (t == weft_current_thread())
         return EDEADLK;
+    if (timeout > 0 && !weft_event_is_set(&t->done))
+        weft__diag_scope_begin(&blk, "weft_thread_join", t, WEFT__OBJ_THREAD);
     return weft_event_wait(&t->done, timeout);
 }
 
@@ -600,8 +608,10 @@ int weft_thread_set_name(weft_thread *t, const char *name)
     n->older = atomic_load_explicit(&t->name, memory_order_relaxed);
     /* release: publishes the copied bytes to weft_thread_name's acquire. */
     atomic_store_explicit(&t->name, n, memory_order_release);
-    if (t->os_alive)
+    if (t->os_alive) {
         set_os_name(t->pthread, n->s);
+        weft__diag_thread_renamed(t, n->s);
+    }
     weft_lock_release(&t->lock);
     return 0;
 }
