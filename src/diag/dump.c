@@ -93,7 +93,7 @@ void weft__diag_pool_unregister(const void *pool)
 static void dump_pool(weft__out *o, const weft_pool *p)
 {
     const weft__sched *s = &p->sched;
-    weft__out_str(o, "  pool ");
+    weft__out_str(o, "  ");
     weft__out_object(o, p, WEFT__OBJ_POOL);
     weft__out_str(o, " prefix ");
     weft__out_quoted(o, p->prefix);
