@@ -318,6 +318,7 @@ Test(lockdep, deadlock_reported_by_watchdog)
     cr_assert(strstr(d, want) != NULL, "%s in %s", want, d);
     cr_assert(strstr(d, "blocked in weft_lock_acquire for") != NULL, "%s", d);
     cr_assert(strstr(d, "deadlock_ab+0x") != NULL && strstr(d, "deadlock_ba+0x") != NULL, "%s", d);
+    free(s);
     /* And the dump names the holders (lockdep on). */
     capture_begin();
     cr_assert_eq(weft_dump(stderr), 0);
