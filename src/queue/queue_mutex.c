@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "queue/queue_impl.h"
+#include "sched/help.h"
 
 static void mq_lock(weft_queue *q)
 {
@@ -34,7 +35,15 @@ static void mq_unlock(weft_queue *q)
 /* Waits on c until signalled or the deadline: 0 or ETIMEDOUT. */
 static int mq_wait(weft_queue *q, pthread_cond_t *c, const weft__deadline *d)
 {
+    /* The before-block hook (sched/help.h), as weft__futex_wait runs it: on
+     * a pool worker, make the tasks its task spawned visible to the other
+     * workers (or wake one) and go offline in QSBR while it sleeps; without
+     * it a task that spawns and then waits here for that child can hang the
+     * pool (tests/pool/lost_wakeup, mode mqueue). */
+    bool hooked = weft__sched_block_begin();
     int rc = d->forever ? pthread_cond_wait(c, &q->mutex) : pthread_cond_timedwait(c, &q->mutex, &d->at);
+    if (hooked)
+        weft__sched_block_end();
     if (rc != 0 && rc != ETIMEDOUT)
         weft__die("pthread_cond_wait", rc);
     return rc;

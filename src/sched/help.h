@@ -34,9 +34,10 @@ int weft__sched_help_until_block(bool (*done)(void *ctx), int (*block)(void *ctx
  * RMW, no system call). */
 void weft__sched_wake_helpers(void);
 
-/* The before-block hook, for weft__futex_wait (sync/futex.c) only: begin
- * right before the thread sleeps in the kernel, end right after, when begin
- * returned true. On a pool worker begin makes the tasks left on its deque
+/* The before-block hook, for the places where weft sleeps: weft__futex_wait
+ * (sync/futex.c) and the mutex queue backend's condition waits
+ * (queue/queue_mutex.c). Begin right before the thread sleeps in the kernel,
+ * end right after, when begin returned true. On a pool worker begin makes the tasks left on its deque
  * visible to the other workers (or wakes one) and takes the thread offline
  * in QSBR; end puts it back online (sched/worker.c). Any thread; a TLS load
  * and a return on threads that are not workers. */

@@ -6,7 +6,9 @@
  * through the spawn the pool hangs.
  *
  * usage: lost_wakeup [iterations] [workers] [block]
- *   block: event (default), sem, queue, lock, all (rotates through them)
+ *   block: event (default), sem, queue, mqueue (the WEFT_QUEUE_MUTEX backend,
+ *   which sleeps in pthread_cond_wait, not in weft__futex_wait), lock, all
+ *   (rotates through them)
  * A watchdog fails the run (exit 1) when one iteration takes longer than
  * 20 s. Built twice (tests/pool/meson.build): against the library as it
  * ships, and against a copy compiled with WEFT_TEST_SPAWN_REORDER, which
@@ -31,9 +33,10 @@ typedef struct iter {
     weft_sem sem;
     weft_lock lock;
     weft_queue *q;
+    weft_queue *mq; /* WEFT_QUEUE_MUTEX backend */
 } iter;
 
-enum { BY_EVENT, BY_SEM, BY_QUEUE, BY_LOCK, NHOW };
+enum { BY_EVENT, BY_SEM, BY_QUEUE, BY_MQUEUE, BY_LOCK, NHOW };
 
 static void child(void *arg)
 {
@@ -47,6 +50,9 @@ static void child(void *arg)
         break;
     case BY_QUEUE:
         (void)weft_queue_put(it->q, it, WEFT_FOREVER);
+        break;
+    case BY_MQUEUE:
+        (void)weft_queue_put(it->mq, it, WEFT_FOREVER);
         break;
     case BY_LOCK:
         (void)weft_lock_release(&it->lock);
@@ -76,6 +82,9 @@ static int parent(void *arg, void **result)
     case BY_QUEUE:
         rc = weft_queue_get(it->q, &item, WEFT_FOREVER);
         break;
+    case BY_MQUEUE:
+        rc = weft_queue_get(it->mq, &item, WEFT_FOREVER);
+        break;
     case BY_LOCK:
         rc = weft_lock_acquire(&it->lock, WEFT_FOREVER);
         if (rc == 0)
@@ -104,13 +113,13 @@ int main(int argc, char **argv)
     long iterations = argc > 1 ? atol(argv[1]) : 2000;
     size_t workers = argc > 2 ? (size_t)atol(argv[2]) : 2;
     const char *block = argc > 3 ? argv[3] : "all";
-    static const char *names[NHOW] = {"event", "sem", "queue", "lock"};
+    static const char *names[NHOW] = {"event", "sem", "queue", "mqueue", "lock"};
     int fixed = -1;
     for (int h = 0; h < NHOW; h++)
         if (strcmp(block, names[h]) == 0)
             fixed = h;
     if (fixed < 0 && strcmp(block, "all") != 0) {
-        fprintf(stderr, "usage: %s [iterations] [workers] [event|sem|queue|lock|all]\n", argv[0]);
+        fprintf(stderr, "usage: %s [iterations] [workers] [event|sem|queue|mqueue|lock|all]\n", argv[0]);
         return 2;
     }
     weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
@@ -127,7 +136,9 @@ int main(int argc, char **argv)
         weft_event_init(&it.ev);
         weft_sem_init(&it.sem, 0);
         weft_lock_init(&it.lock);
-        if (weft_queue_create(&it.q, NULL) != 0)
+        weft_queue_options mo = WEFT_QUEUE_OPTIONS_INIT;
+        mo.backend = WEFT_QUEUE_MUTEX;
+        if (weft_queue_create(&it.q, NULL) != 0 || weft_queue_create(&it.mq, &mo) != 0)
             return 2;
         /* A no-op first: the worker that runs it goes searching and then
          * parks while the other one runs A, which spawns meanwhile. */
@@ -147,6 +158,7 @@ int main(int argc, char **argv)
         }
         weft_future_release(f);
         weft_queue_destroy(it.q);
+        weft_queue_destroy(it.mq);
         /* Vary the phase: sometimes the second worker is still searching
          * when the next spawn comes, sometimes it has parked. */
         seed = seed * 1103515245u + 12345u;
