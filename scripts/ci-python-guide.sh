@@ -12,7 +12,11 @@ build=build-ci-guide
 ninja -C "$build" >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-libs="$build/libweft.a $(pkg-config --libs liburcu-qsbr) -lpthread -lm"
+libs="$build/libweft.a $(pkg-config --libs liburcu-qsbr) -lpthread -lm -ldl"
+# elfutils' libdw when the build found it (lockdep's file:line, -Dlibdw=auto).
+if nm -u "$build/libweft.a" 2>/dev/null | grep 'dwfl_' >/dev/null; then
+    libs="$libs $(pkg-config --libs libdw)"
+fi
 compilers=(cc)
 command -v clang >/dev/null && compilers+=(clang)
 for f in examples/py_*.c; do
