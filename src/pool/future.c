@@ -31,11 +31,12 @@
  * the remover holds the lock, a fire is either finished or will never start,
  * so the hook's owner (an as_completed iterator on the heap) may be freed.
  *
- * No lost wake-up: a waiter sets WAITERS with a CAS on `state` and sleeps on
- * the value it wrote; the completer's final CAS comes later in the word's
- * modification order than that CAS (so it returns the flag) or earlier (so the
- * waiter's CAS fails and it re-reads a final phase); the kernel re-checks the
- * value under its bucket lock before sleeping.
+ * No lost wake-up: waiting is the waiters-bit protocol of sync/waitbit.h,
+ * with WAITERS as its bit, and its proof applies: the one change a waiter
+ * waits for, into a final phase, is one RMW (complete()'s CAS) that changes
+ * the word, and it wakes all when the value it replaced had WAITERS. That
+ * CAS writes the bare final phase, so it also clears WAITERS and LINKED
+ * (allowed by the protocol: nobody sleeps on a final value).
  *
  * Bare futures (weft_future_create: Python's Future() driven by the user).
  * set_running_or_notify_cancel is start without the pool's assertion;
@@ -57,6 +58,7 @@
 
 #include "internal/atomics.h"
 #include "sched/help.h"
+#include "sync/waitbit.h"
 #include "weft/sync.h"
 
 enum {
@@ -207,8 +209,7 @@ static bool complete(weft_future *f, uint32_t from, uint32_t to)
          * the acquire loads of `state` in waiters and state queries. */
         if (atomic_compare_exchange_weak_explicit(&f->state, &s, to, memory_order_release,
                                                   memory_order_relaxed)) {
-            if (s & WAITERS)
-                weft__futex_wake(&f->state, INT32_MAX);
+            weft__waitbit_wake(&f->state, s, WAITERS, INT32_MAX);
             return true;
         }
     }
@@ -239,8 +240,7 @@ static bool complete(weft_future *f, uint32_t from, uint32_t to)
     }
     list_unlock(f);
 
-    if (s & WAITERS)
-        weft__futex_wake(&f->state, INT32_MAX);
+    weft__waitbit_wake(&f->state, s, WAITERS, INT32_MAX);
     /* A hook's fire made some waiter's predicate true (as_completed); that
      * waiter may be a pool worker parked in weft__sched_help_until. */
     weft__sched_wake_helpers();
@@ -438,20 +438,19 @@ static bool future_done_pred(void *ctx)
     return weft_future_done(ctx);
 }
 
-/* Sleeps on `state` until f may be final or d passes: 0 or ETIMEDOUT. Sets
- * WAITERS first and sleeps on the value it wrote (no lost wake-up: design
- * note). Only the phase matters here: callers read the outcome through
- * outcome(), whose acquire load pairs with the completer's release CAS, so
- * the loads here may be relaxed. */
+/* Sleeps on `state` until f may be final or d passes: 0 or ETIMEDOUT. The
+ * waiters-bit protocol (sync/waitbit.h) with WAITERS as its bit. Only the
+ * phase matters here: callers read the outcome through outcome(), whose
+ * acquire load pairs with the completer's release CAS, so the first load may
+ * be relaxed (the helper's are acquire, which costs nothing more on x86). */
 static int block_final(void *ctx, const weft__deadline *d)
 {
     weft_future *f = ctx;
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     while (!is_final(s)) {
-        if (!(s & WAITERS) && !atomic_compare_exchange_weak_explicit(
-                                  &f->state, &s, s | WAITERS, memory_order_relaxed, memory_order_relaxed))
-            continue;
-        return weft__futex_wait(&f->state, s | WAITERS, d);
+        int rc = weft__waitbit_sleep(&f->state, &s, WAITERS, d);
+        if (rc != EAGAIN) /* EAGAIN: the word moved without a sleep, re-check */
+            return rc;
     }
     return 0;
 }

@@ -8,9 +8,13 @@
  * fetch_sub with release (its effects happen-before the waiter's acquire
  * load that sees the count reach zero); the one that takes the count to zero
  * with WAITERS set calls futex_wake. wait: poll and help (sched_wait); when
- * blocking, CAS WAITERS in while the count is non-zero and sleep on that
- * exact value, so a decrement in between changes the word and the kernel
- * refuses to sleep (no lost wake-up).
+ * blocking, the waiters-bit protocol of sync/waitbit.h with WAITERS as its
+ * bit: CAS it in while the count is non-zero and sleep on that exact value,
+ * so a decrement in between changes the word and the kernel refuses to sleep
+ * (no lost wake-up: the proof is waitbit.c's; every decrement changes the
+ * word, and the one that reaches zero wakes when it replaced the bit). The
+ * waiter that sees the count at zero clears a leftover bit
+ * (weft__waitbit_clear_idle: nobody sleeps on a zero count).
  *
  * Lifetime: the group may live on the waiter's stack. The finishing task's
  * last access to it is the fetch_sub; the futex_wake that may follow uses
@@ -35,6 +39,8 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "sync/waitbit.h"
+
 #define WAITERS    0x80000000u
 #define COUNT_MASK 0x7fffffffu
 
@@ -54,8 +60,8 @@ void weft__group_done(weft_group *g)
     /* release: the task's effects happen-before the waiter's acquire load in
      * group_idle that sees the count reach zero. */
     uint32_t old = atomic_fetch_sub_explicit(&g->pending, 1, memory_order_release);
-    if ((old & COUNT_MASK) == 1 && (old & WAITERS))
-        weft__futex_wake(&g->pending, INT32_MAX);
+    if ((old & COUNT_MASK) == 1)
+        weft__waitbit_wake(&g->pending, old, WAITERS, INT32_MAX);
 }
 
 /* Counts t on g and queues it; w is the calling thread's worker when it is
@@ -184,10 +190,9 @@ static int group_block(void *ctx, const weft__deadline *d)
     weft_group *g = ctx;
     uint32_t v = atomic_load_explicit(&g->pending, memory_order_relaxed);
     while ((v & COUNT_MASK) != 0) {
-        if (!(v & WAITERS) && !atomic_compare_exchange_weak_explicit(
-                                  &g->pending, &v, v | WAITERS, memory_order_relaxed, memory_order_relaxed))
-            continue;
-        return weft__futex_wait(&g->pending, v | WAITERS, d);
+        int rc = weft__waitbit_sleep(&g->pending, &v, WAITERS, d);
+        if (rc != EAGAIN) /* EAGAIN: the count moved without a sleep, re-check */
+            return rc;
     }
     return 0;
 }
@@ -209,11 +214,10 @@ int weft_group_wait(weft_group *g)
     }
     if (!idle)
         (void)weft__sched_wait(group_idle, group_block, g, NULL);
-    /* Plain loads first: the fork-join fast path makes no RMW here. */
-    uint32_t idle_flagged = WAITERS;
-    if (WEFT_UNLIKELY(atomic_load_explicit(&g->pending, memory_order_relaxed) == WAITERS))
-        (void)atomic_compare_exchange_strong_explicit(&g->pending, &idle_flagged, 0, memory_order_relaxed,
-                                                      memory_order_relaxed);
+    /* A count of zero left with WAITERS set would cost the next round's last
+     * decrement a needless wake-up: drop the bit (a plain load first: the
+     * fork-join fast path makes no RMW here). */
+    weft__waitbit_clear_idle(&g->pending, 0, WAITERS);
     if (WEFT_LIKELY(atomic_load_explicit(&g->error, memory_order_relaxed) == 0))
         return 0;
     return atomic_exchange_explicit(&g->error, 0, memory_order_relaxed);

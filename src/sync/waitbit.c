@@ -19,6 +19,11 @@
  * word (so the kernel compare fails) and, when it replaces a value with BIT,
  * wakes; clearing BIT in the same RMW is
  * allowed (later waiters set it again) and saves later wakers a syscall.
+ * Clearing it later (weft__waitbit_clear_idle: CAS idle | BIT -> idle, where
+ * idle is a value that ends every wait) is allowed too: a waiter sleeps only
+ * on a value it saw as "not done", so none sleeps on idle | BIT, and one
+ * that set BIT on an earlier value sees the word differ in the kernel's
+ * compare; the CAS fails, changing nothing, if the word moved meanwhile.
  * Orders: the CAS (also on failure) and the reload are acquire, pairing with
  * the waker's release RMW, so what the waker published before the change is
  * visible to a waiter that returns on the value it reloaded.

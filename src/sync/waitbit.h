@@ -14,14 +14,17 @@
  *
  * A waker changes the word with one RMW that returns the old value, and
  * then calls weft__waitbit_wake(word, old, BIT, n): a syscall only when the
- * bit was set. Users: sync/event.c. pool/future.c (block_final) and
- * pool/group.c (group_idle) write the same protocol by hand (files of other
- * owners, not converted yet); each loop would become the one above.
+ * bit was set. A waker whose RMW cannot clear the bit (a counter's
+ * fetch_sub) leaves it to a waiter that saw the wait end:
+ * weft__waitbit_clear_idle. Users: sync/event.c (weft_event_wait),
+ * pool/future.c (block_final), pool/group.c (group_block, and clear_idle in
+ * weft_group_wait).
  */
 #ifndef WEFT_SYNC_WAITBIT_H
 #define WEFT_SYNC_WAITBIT_H
 
 #include "internal/atomics.h"
+#include "weft/common.h"
 
 /* Sleep on *word while it equals *seen with `bit` set, until woken, the
  * word changes or the deadline passes. Sets the bit first (CAS) if *seen
@@ -36,6 +39,21 @@ static inline void weft__waitbit_wake(_Atomic uint32_t *word, uint32_t old, uint
 {
     if (old & bit)
         weft__futex_wake(word, n);
+}
+
+/* If *word is exactly idle | bit, where idle is a value no waiter sleeps on
+ * (what it waits for has happened, e.g. a group's count of zero), drop the
+ * bit: the next waker then makes no syscall. A relaxed load first, so that
+ * the common case (bit clear) makes no RMW. Harmless when it fails (the word
+ * moved: a waiter set the bit on a new value, which stays). */
+static inline void weft__waitbit_clear_idle(_Atomic uint32_t *word, uint32_t idle, uint32_t bit)
+{
+    uint32_t flagged = idle | bit;
+    /* relaxed, both: publishes nothing; a sleeper's safety rests on the
+     * kernel's compare, and nobody sleeps on idle | bit (waitbit.c). */
+    if (WEFT_UNLIKELY(atomic_load_explicit(word, memory_order_relaxed) == flagged))
+        (void)atomic_compare_exchange_strong_explicit(word, &flagged, idle, memory_order_relaxed,
+                                                      memory_order_relaxed);
 }
 
 #endif /* WEFT_SYNC_WAITBIT_H */
