@@ -187,9 +187,9 @@ static void round_start(ctx *c)
     memcpy(c->array, c->input, (size_t)c->n * sizeof(elm));
 }
 
-#if defined(WB_OMP_BUILD)
-#include <omp.h>
+#include "forkjoin.h"
 
+#if defined(WB_OMP_BUILD)
 static void merge_omp(merge_job j)
 {
     merge_job l, r;
@@ -225,12 +225,6 @@ static void sort_omp(elm *low, elm *tmp, long size)
     merge_omp((merge_job){ta, tc - 1, tc, ta + size - 1, a});
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -242,16 +236,8 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    ctx_free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
 
 #elif defined(WB_LACE_BUILD)
-#include "peer_lace.h"
-
 VOID_TASK_5(merge_lace, elm *, low1, elm *, high1, elm *, low2, elm *, high2, elm *, dest)
 {
     merge_job l, r;
@@ -284,13 +270,6 @@ VOID_TASK_3(sort_lace, elm *, low, elm *, tmp, long, size)
     CALL(merge_lace, ta, tc - 1, tc, ta + size - 1, a);
 }
 
-static void *setup_lace(const wb_params *p, const char **why)
-{
-    (void)why;
-    wb_lace_start(p->threads);
-    return ctx_new(p);
-}
-
 static uint64_t run_lace(void *arg, wb_round *r)
 {
     (void)r;
@@ -300,19 +279,7 @@ static uint64_t run_lace(void *arg, wb_round *r)
     return check(c, "lace");
 }
 
-static void teardown_lace(void *arg)
-{
-    wb_lace_stop();
-    ctx_free(arg);
-}
-
-static const wb_impl impls[] = {{"lace", setup_lace, run_lace, teardown_lace}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
 /* One task's arguments: a merge job or a sort of [low, low + size). */
 typedef struct cs_arg {
@@ -322,20 +289,25 @@ typedef struct cs_arg {
     long size;
 } cs_arg;
 
-static void merge_weft(void *p)
+/* The parallel merge and sort, on weft_group (frames = false) or
+ * weft_spawn / weft_sync. */
+WB_FJ_DECLARE(merge);
+WB_FJ_DECLARE(sort);
+WB_FJ_INLINE void merge_body(void *p, bool frames)
 {
     cs_arg *a = p;
     cs_arg l = {.runtime = a->runtime}, r = {.runtime = a->runtime};
     if (!merge_split(a->job, &l.job, &r.job))
         return;
     weft_group g;
-    wb_group_init(&g, a->runtime);
-    wb_group_run(&g, merge_weft, &l);
-    merge_weft(&r);
-    wb_group_wait(&g);
+    wb_fj_init(&g, a->runtime, frames);
+    wb_fj_spawn(&g, frames, WB_FJ_FN(merge, frames), &l);
+    WB_FJ_FN(merge, frames)(&r);
+    wb_fj_join(&g, frames, 1);
 }
+WB_FJ_DEFINE(merge, merge_body)
 
-static void sort_weft(void *p)
+WB_FJ_INLINE void sort_body(void *p, bool frames)
 {
     cs_arg *s = p;
     long size = s->size;
@@ -352,58 +324,30 @@ static void sort_weft(void *p)
                    {.runtime = rt, .low = cc, .tmp = tc, .size = q},
                    {.runtime = rt, .low = d, .tmp = td, .size = size - 3 * q}};
     weft_group g;
-    wb_group_init(&g, rt);
+    wb_fj_init(&g, rt, frames);
     for (int i = 0; i < 3; i++)
-        wb_group_run(&g, sort_weft, &k[i]);
-    sort_weft(&k[3]);
-    wb_group_wait(&g);
+        wb_fj_spawn(&g, frames, WB_FJ_FN(sort, frames), &k[i]);
+    WB_FJ_FN(sort, frames)(&k[3]);
+    wb_fj_join(&g, frames, 3);
     cs_arg m1 = {.runtime = rt, .job = {a, a + q - 1, b, b + q - 1, ta}};
     cs_arg m2 = {.runtime = rt, .job = {cc, cc + q - 1, d, s->low + size - 1, tc}};
-    wb_group_init(&g, rt);
-    wb_group_run(&g, merge_weft, &m1);
-    merge_weft(&m2);
-    wb_group_wait(&g);
+    wb_fj_init(&g, rt, frames);
+    wb_fj_spawn(&g, frames, WB_FJ_FN(merge, frames), &m1);
+    WB_FJ_FN(merge, frames)(&m2);
+    wb_fj_join(&g, frames, 1);
     cs_arg m = {.runtime = rt, .job = {ta, tc - 1, tc, ta + size - 1, a}};
-    merge_weft(&m);
+    WB_FJ_FN(merge, frames)(&m);
 }
+WB_FJ_DEFINE(sort, sort_body)
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        ctx_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     round_start(c);
     cs_arg root = {.runtime = c->runtime, .low = c->array, .tmp = c->tmp, .size = c->n};
-    wb_weft_run(c->runtime, sort_weft, &root);
-    return check(c, "weft");
+    wb_weft_run(c->runtime, WB_FJ_FN(sort, frames), &root);
+    return check(c, who);
 }
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    ctx_free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
 static void merge_tbb(void *p)
@@ -450,18 +394,6 @@ static void sort_tbb(void *p)
     merge_tbb(&m);
 }
 
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        ctx_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
@@ -471,22 +403,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
     wb_tbb_execute(c->runtime, sort_tbb, &root);
     return check(c, "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    ctx_free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case cilksort_case = {
@@ -501,4 +418,4 @@ static const wb_case cilksort_case = {
     .smoke_size = 20000,
 };
 
-WB_REGISTER(cilksort_case, impls)
+WB_FJ_CASE(cilksort_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)

@@ -56,9 +56,14 @@ static ctx *ctx_new(const wb_params *p)
     return c;
 }
 
-#ifdef WB_OMP_BUILD
-#include <omp.h>
+static void ctx_free(ctx *c)
+{
+    free(c);
+}
 
+#include "forkjoin.h"
+
+#if defined(WB_OMP_BUILD)
 static uint64_t fib_omp2(int n)
 {
     if (n < 2)
@@ -84,12 +89,6 @@ static uint64_t fib_omp1(int n)
     return a + b;
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -101,16 +100,8 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
 
 #elif defined(WB_LACE_BUILD)
-#include "peer_lace.h"
-
 TASK_1(uint64_t, fib_lace2, int, n)
 {
     if (n < 2)
@@ -132,13 +123,6 @@ TASK_1(uint64_t, fib_lace1, int, n)
     return a + b;
 }
 
-static void *setup_lace(const wb_params *p, const char **why)
-{
-    (void)why;
-    wb_lace_start(p->threads);
-    return ctx_new(p);
-}
-
 static uint64_t run_lace(void *arg, wb_round *r)
 {
     (void)r;
@@ -147,19 +131,7 @@ static uint64_t run_lace(void *arg, wb_round *r)
     return check(c, got, "lace");
 }
 
-static void teardown_lace(void *arg)
-{
-    wb_lace_stop();
-    free(arg);
-}
-
-static const wb_impl impls[] = {{"lace", setup_lace, run_lace, teardown_lace}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
 typedef struct fib_arg {
     weft_pool *pool;
@@ -167,7 +139,11 @@ typedef struct fib_arg {
     uint64_t result;
 } fib_arg;
 
-static void fib_task2(void *p)
+/* fib(n) with both calls forked (fib2) or with fib(n-1) forked and fib(n-2)
+ * called (fib1), on weft_group (frames = false) or weft_spawn / weft_sync. */
+WB_FJ_DECLARE(fib2);
+WB_FJ_DECLARE(fib1);
+WB_FJ_INLINE void fib_body(void *p, bool frames, int spawns)
 {
     fib_arg *a = p;
     if (a->n < 2) {
@@ -177,144 +153,48 @@ static void fib_task2(void *p)
     fib_arg x = {a->pool, a->n - 1, 0};
     fib_arg y = {a->pool, a->n - 2, 0};
     weft_group g;
-    wb_group_init(&g, a->pool);
-    wb_group_run(&g, fib_task2, &x);
-    wb_group_run(&g, fib_task2, &y);
-    wb_group_wait(&g);
-    a->result = x.result + y.result;
-}
-
-static void fib_task1(void *p)
-{
-    fib_arg *a = p;
-    if (a->n < 2) {
-        a->result = (uint64_t)a->n;
-        return;
+    wb_fj_init(&g, a->pool, frames);
+    if (spawns == 2) {
+        wb_fj_spawn(&g, frames, WB_FJ_FN(fib2, frames), &x);
+        wb_fj_spawn(&g, frames, WB_FJ_FN(fib2, frames), &y);
+        wb_fj_join(&g, frames, 2);
+    } else {
+        wb_fj_spawn(&g, frames, WB_FJ_FN(fib1, frames), &x);
+        WB_FJ_FN(fib1, frames)(&y);
+        wb_fj_join(&g, frames, 1);
     }
-    fib_arg x = {a->pool, a->n - 1, 0};
-    fib_arg y = {a->pool, a->n - 2, 0};
-    weft_group g;
-    wb_group_init(&g, a->pool);
-    wb_group_run(&g, fib_task1, &x);
-    fib_task1(&y);
-    wb_group_wait(&g);
     a->result = x.result + y.result;
 }
 
-/* The same two shapes on weft_spawn / weft_sync, the frame fast path. */
-static void fib_frame2(void *p)
+WB_FJ_INLINE void fib2_body(void *p, bool frames)
 {
-    fib_arg *a = p;
-    if (a->n < 2) {
-        a->result = (uint64_t)a->n;
-        return;
-    }
-    fib_arg x = {a->pool, a->n - 1, 0};
-    fib_arg y = {a->pool, a->n - 2, 0};
-    weft_spawn(fib_frame2, &x);
-    weft_spawn(fib_frame2, &y);
-    weft_sync();
-    weft_sync();
-    a->result = x.result + y.result;
+    fib_body(p, frames, 2);
 }
+WB_FJ_DEFINE(fib2, fib2_body)
 
-static void fib_frame1(void *p)
+WB_FJ_INLINE void fib1_body(void *p, bool frames)
 {
-    fib_arg *a = p;
-    if (a->n < 2) {
-        a->result = (uint64_t)a->n;
-        return;
-    }
-    fib_arg x = {a->pool, a->n - 1, 0};
-    fib_arg y = {a->pool, a->n - 2, 0};
-    weft_spawn(fib_frame1, &x);
-    fib_frame1(&y);
-    weft_sync();
-    a->result = x.result + y.result;
+    fib_body(p, frames, 1);
 }
+WB_FJ_DEFINE(fib1, fib1_body)
 
-static uint64_t run_weft_frames(void *arg, wb_round *r)
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    (void)r;
-    ctx *c = arg;
     fib_arg root = {c->runtime, c->n, 0};
-    wb_weft_run(c->runtime, c->spawns == 1 ? fib_frame1 : fib_frame2, &root);
-    return check(c, root.result, "weft_frames");
+    void (*fn)(void *) = c->spawns == 1 ? WB_FJ_FN(fib1, frames) : WB_FJ_FN(fib2, frames);
+    wb_weft_run(c->runtime, fn, &root);
+    return check(c, root.result, who);
 }
-
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
-{
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
-    fib_arg root = {c->runtime, c->n, 0};
-    wb_weft_run(c->runtime, c->spawns == 1 ? fib_task1 : fib_task2, &root);
-    return check(c, root.result, "weft");
-}
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
     ctx *c = arg;
     return check(c, wb_tbb_fib(c->runtime, c->n, c->spawns), "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-    {"weft_frames", setup_weft, run_weft_frames, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case fib_case = {
@@ -332,4 +212,4 @@ static const wb_case fib_case = {
     .n_args = 2,
 };
 
-WB_REGISTER(fib_case, impls)
+WB_FJ_CASE(fib_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)

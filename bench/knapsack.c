@@ -78,9 +78,14 @@ static ctx *ctx_new(const wb_params *p)
     return c;
 }
 
-#if defined(WB_OMP_BUILD)
-#include <omp.h>
+static void ctx_free(ctx *c)
+{
+    free(c);
+}
 
+#include "forkjoin.h"
+
+#if defined(WB_OMP_BUILD)
 static int kn_omp(const kn_item *e, int c, int n, int v)
 {
     if (c < 0)
@@ -95,12 +100,6 @@ static int kn_omp(const kn_item *e, int c, int n, int v)
     return with > without ? with : without;
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -112,16 +111,7 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
-
 #elif defined(WB_LACE_BUILD)
-#include "peer_lace.h"
-
 TASK_4(int, kn_lace, const kn_item *, e, int, c, int, n, int, v)
 {
     if (c < 0)
@@ -134,13 +124,6 @@ TASK_4(int, kn_lace, const kn_item *, e, int, c, int, n, int, v)
     return with > without ? with : without;
 }
 
-static void *setup_lace(const wb_params *p, const char **why)
-{
-    (void)why;
-    wb_lace_start(p->threads);
-    return ctx_new(p);
-}
-
 static uint64_t run_lace(void *arg, wb_round *r)
 {
     (void)r;
@@ -148,20 +131,7 @@ static uint64_t run_lace(void *arg, wb_round *r)
     return check(c, RUN(kn_lace, c->items, c->capacity, c->n, 0), "lace");
 }
 
-static void teardown_lace(void *arg)
-{
-    wb_lace_stop();
-    free(arg);
-}
-
-static const wb_impl impls[] = {{"lace", setup_lace, run_lace, teardown_lace}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
-
 typedef struct kn_arg {
     void *runtime; /* the weft pool; unused by TBB */
     const kn_item *e;
@@ -169,7 +139,9 @@ typedef struct kn_arg {
     int result;
 } kn_arg;
 
-static void kn_weft(void *p)
+/* One node, on weft_group (frames = false) or weft_spawn / weft_sync. */
+WB_FJ_DECLARE(kn);
+WB_FJ_INLINE void kn_body(void *p, bool frames)
 {
     kn_arg *a = p;
     if (a->c < 0) {
@@ -183,78 +155,22 @@ static void kn_weft(void *p)
     kn_arg without = {a->runtime, a->e + 1, a->c, a->n - 1, a->v, 0};
     kn_arg with = {a->runtime, a->e + 1, a->c - a->e->weight, a->n - 1, a->v + a->e->value, 0};
     weft_group g;
-    wb_group_init(&g, a->runtime);
-    wb_group_run(&g, kn_weft, &without);
-    kn_weft(&with);
-    wb_group_wait(&g);
+    wb_fj_init(&g, a->runtime, frames);
+    wb_fj_spawn(&g, frames, WB_FJ_FN(kn, frames), &without);
+    WB_FJ_FN(kn, frames)(&with);
+    wb_fj_join(&g, frames, 1);
     a->result = with.result > without.result ? with.result : without.result;
 }
+WB_FJ_DEFINE(kn, kn_body)
 
-/* The same on weft_spawn / weft_sync, the frame fast path. */
-static void kn_frame(void *p)
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    kn_arg *a = p;
-    if (a->c < 0) {
-        a->result = INT_MIN;
-        return;
-    }
-    if (a->n == 0 || a->c == 0) {
-        a->result = a->v;
-        return;
-    }
-    kn_arg without = {a->runtime, a->e + 1, a->c, a->n - 1, a->v, 0};
-    kn_arg with = {a->runtime, a->e + 1, a->c - a->e->weight, a->n - 1, a->v + a->e->value, 0};
-    weft_spawn(kn_frame, &without);
-    kn_frame(&with);
-    weft_sync();
-    a->result = with.result > without.result ? with.result : without.result;
-}
-
-static uint64_t run_weft_frames(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     kn_arg root = {c->runtime, c->items, c->capacity, c->n, 0, 0};
-    wb_weft_run(c->runtime, kn_frame, &root);
-    return check(c, root.result, "weft_frames");
+    wb_weft_run(c->runtime, WB_FJ_FN(kn, frames), &root);
+    return check(c, root.result, who);
 }
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
-{
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
-    kn_arg root = {c->runtime, c->items, c->capacity, c->n, 0, 0};
-    wb_weft_run(c->runtime, kn_weft, &root);
-    return check(c, root.result, "weft");
-}
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
 static void kn_tbb(void *p)
@@ -278,18 +194,6 @@ static void kn_tbb(void *p)
     a->result = with.result > without.result ? with.result : without.result;
 }
 
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
@@ -298,23 +202,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
     wb_tbb_execute(c->runtime, kn_tbb, &root);
     return check(c, root.result, "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-    {"weft_frames", setup_weft, run_weft_frames, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case knapsack_case = {
@@ -329,4 +217,4 @@ static const wb_case knapsack_case = {
     .smoke_size = 12,
 };
 
-WB_REGISTER(knapsack_case, impls)
+WB_FJ_CASE(knapsack_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)

@@ -137,9 +137,9 @@ static mm_job root_job(const ctx *c)
     return (mm_job){c->a, c->b, c->c, c->n, c->n, c->n, c->n, 0};
 }
 
-#if defined(WB_OMP_BUILD)
-#include <omp.h>
+#include "forkjoin.h"
 
+#if defined(WB_OMP_BUILD)
 static void mm_omp(mm_job j)
 {
     mm_job x, y;
@@ -160,12 +160,6 @@ static void mm_omp(mm_job j)
     }
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -176,16 +170,8 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    ctx_free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
 
 #elif defined(WB_LACE_BUILD)
-#include "peer_lace.h"
-
 /* Lace's rec_matmul, with the split above: eight task arguments, hence lace14. */
 VOID_TASK_8(mm_lace, const real *, a, const real *, b, real *, c, int, m, int, n, int, p, int, ld, int, add)
 {
@@ -206,13 +192,6 @@ VOID_TASK_8(mm_lace, const real *, a, const real *, b, real *, c, int, m, int, n
     }
 }
 
-static void *setup_lace(const wb_params *p, const char **why)
-{
-    (void)why;
-    wb_lace_start(p->threads);
-    return ctx_new(p);
-}
-
 static uint64_t run_lace(void *arg, wb_round *r)
 {
     (void)r;
@@ -222,26 +201,16 @@ static uint64_t run_lace(void *arg, wb_round *r)
     return check(c, "lace");
 }
 
-static void teardown_lace(void *arg)
-{
-    wb_lace_stop();
-    ctx_free(arg);
-}
-
-static const wb_impl impls[] = {{"lace", setup_lace, run_lace, teardown_lace}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
 typedef struct mm_arg {
     void *runtime; /* the weft pool; unused by TBB */
     mm_job job;
 } mm_arg;
 
-static void mm_weft(void *p)
+/* One block, on weft_group (frames = false) or weft_spawn / weft_sync. */
+WB_FJ_DECLARE(mm);
+WB_FJ_INLINE void mm_body(void *p, bool frames)
 {
     mm_arg *a = p;
     mm_arg x = {.runtime = a->runtime}, y = {.runtime = a->runtime};
@@ -250,56 +219,28 @@ static void mm_weft(void *p)
         mm_base(&a->job);
         return;
     case MM_SERIAL:
-        mm_weft(&x);
-        mm_weft(&y);
+        WB_FJ_FN(mm, frames)(&x);
+        WB_FJ_FN(mm, frames)(&y);
         return;
     case MM_FORK: {
         weft_group g;
-        wb_group_init(&g, a->runtime);
-        wb_group_run(&g, mm_weft, &x);
-        mm_weft(&y);
-        wb_group_wait(&g);
+        wb_fj_init(&g, a->runtime, frames);
+        wb_fj_spawn(&g, frames, WB_FJ_FN(mm, frames), &x);
+        WB_FJ_FN(mm, frames)(&y);
+        wb_fj_join(&g, frames, 1);
         return;
     }
     }
 }
+WB_FJ_DEFINE(mm, mm_body)
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        ctx_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     mm_arg root = {c->runtime, root_job(c)};
-    wb_weft_run(c->runtime, mm_weft, &root);
-    return check(c, "weft");
+    wb_weft_run(c->runtime, WB_FJ_FN(mm, frames), &root);
+    return check(c, who);
 }
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    ctx_free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
 static void mm_tbb(void *p)
@@ -325,18 +266,6 @@ static void mm_tbb(void *p)
     }
 }
 
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        ctx_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
@@ -345,22 +274,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
     wb_tbb_execute(c->runtime, mm_tbb, &root);
     return check(c, "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    ctx_free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case matmul_case = {
@@ -375,4 +289,4 @@ static const wb_case matmul_case = {
     .smoke_size = 64,
 };
 
-WB_REGISTER(matmul_case, impls)
+WB_FJ_CASE(matmul_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)

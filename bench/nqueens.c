@@ -52,9 +52,14 @@ static ctx *ctx_new(const wb_params *p)
     return c;
 }
 
-#ifdef WB_OMP_BUILD
-#include <omp.h>
+static void ctx_free(ctx *c)
+{
+    free(c);
+}
 
+#include "forkjoin.h"
+
+#if defined(WB_OMP_BUILD)
 static uint64_t nq_omp(int n, int row, uint32_t cols, uint32_t d1, uint32_t d2)
 {
     if (row == n)
@@ -75,12 +80,6 @@ static uint64_t nq_omp(int n, int row, uint32_t cols, uint32_t d1, uint32_t d2)
     return sum;
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -92,18 +91,7 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
 typedef struct nq_arg {
     weft_pool *pool;
@@ -112,7 +100,10 @@ typedef struct nq_arg {
     uint64_t result;
 } nq_arg;
 
-static void nq_task(void *p)
+/* One row: fork a task per safe square, join, sum; on weft_group (frames =
+ * false) or weft_spawn / weft_sync. */
+WB_FJ_DECLARE(nq);
+WB_FJ_INLINE void nq_body(void *p, bool frames)
 {
     nq_arg *a = p;
     if (a->row == a->n) {
@@ -123,94 +114,43 @@ static void nq_task(void *p)
     int nk = 0;
     uint32_t free_ = ~(a->cols | a->d1 | a->d2) & ((1u << a->n) - 1);
     weft_group g;
-    wb_group_init(&g, a->pool);
+    wb_fj_init(&g, a->pool, frames);
     while (free_ != 0) {
         uint32_t bit = free_ & (~free_ + 1);
         free_ &= free_ - 1;
         kids[nk] =
             (nq_arg){a->pool, a->n, a->row + 1, a->cols | bit, (a->d1 | bit) << 1, (a->d2 | bit) >> 1, 0};
-        wb_group_run(&g, nq_task, &kids[nk]);
+        wb_fj_spawn(&g, frames, WB_FJ_FN(nq, frames), &kids[nk]);
         nk++;
     }
-    wb_group_wait(&g);
+    wb_fj_join(&g, frames, nk);
     uint64_t sum = 0;
     for (int k = 0; k < nk; k++)
         sum += kids[k].result;
     a->result = sum;
 }
+WB_FJ_DEFINE(nq, nq_body)
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
+/* As in bench/skynet.c: weft_group's root on the caller, weft_frames' in the pool. */
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     nq_arg root = {c->runtime, c->n, 0, 0, 0, 0, 0};
-    nq_task(&root);
-    return check(c, root.result, "weft");
+    if (frames)
+        wb_weft_run(c->runtime, nq_frame, &root);
+    else
+        nq_weft(&root);
+    return check(c, root.result, who);
 }
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
     ctx *c = arg;
     return check(c, wb_tbb_nqueens(c->runtime, c->n), "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case nqueens_case = {
@@ -225,4 +165,4 @@ static const wb_case nqueens_case = {
     .smoke_size = 6,
 };
 
-WB_REGISTER(nqueens_case, impls)
+WB_FJ_CASE(nqueens_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)

@@ -66,9 +66,14 @@ static ctx *ctx_new(const wb_params *p)
     return c;
 }
 
-#if defined(WB_OMP_BUILD)
-#include <omp.h>
+static void ctx_free(ctx *c)
+{
+    free(c);
+}
 
+#include "forkjoin.h"
+
+#if defined(WB_OMP_BUILD)
 static uint64_t pi_omp(long start, long cnt)
 {
     if (cnt == 1)
@@ -79,12 +84,6 @@ static uint64_t pi_omp(long start, long cnt)
     uint64_t b = pi_omp(start + cnt / 2, (cnt + 1) / 2);
 #pragma omp taskwait
     return a + b;
-}
-
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
 }
 
 static uint64_t run_omp(void *arg, wb_round *r)
@@ -98,16 +97,8 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
 
 #elif defined(WB_LACE_BUILD)
-#include "peer_lace.h"
-
 TASK_2(uint64_t, pi_lace, long, start, long, cnt)
 {
     if (cnt == 1)
@@ -118,13 +109,6 @@ TASK_2(uint64_t, pi_lace, long, start, long, cnt)
     return a + b;
 }
 
-static void *setup_lace(const wb_params *p, const char **why)
-{
-    (void)why;
-    wb_lace_start(p->threads);
-    return ctx_new(p);
-}
-
 static uint64_t run_lace(void *arg, wb_round *r)
 {
     (void)r;
@@ -132,19 +116,7 @@ static uint64_t run_lace(void *arg, wb_round *r)
     return check(c, RUN(pi_lace, 0, c->n), "lace");
 }
 
-static void teardown_lace(void *arg)
-{
-    wb_lace_stop();
-    free(arg);
-}
-
-static const wb_impl impls[] = {{"lace", setup_lace, run_lace, teardown_lace}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
 typedef struct pi_arg {
     void *runtime; /* the weft pool; unused by TBB */
@@ -152,7 +124,9 @@ typedef struct pi_arg {
     uint64_t result;
 } pi_arg;
 
-static void pi_weft(void *p)
+/* One range, on weft_group (frames = false) or weft_spawn / weft_sync. */
+WB_FJ_DECLARE(pi);
+WB_FJ_INLINE void pi_body(void *p, bool frames)
 {
     pi_arg *a = p;
     if (a->cnt == 1) {
@@ -162,74 +136,22 @@ static void pi_weft(void *p)
     pi_arg first = {a->runtime, a->start, a->cnt / 2, 0};
     pi_arg second = {a->runtime, a->start + a->cnt / 2, (a->cnt + 1) / 2, 0};
     weft_group g;
-    wb_group_init(&g, a->runtime);
-    wb_group_run(&g, pi_weft, &first);
-    pi_weft(&second);
-    wb_group_wait(&g);
+    wb_fj_init(&g, a->runtime, frames);
+    wb_fj_spawn(&g, frames, WB_FJ_FN(pi, frames), &first);
+    WB_FJ_FN(pi, frames)(&second);
+    wb_fj_join(&g, frames, 1);
     a->result = first.result + second.result;
 }
+WB_FJ_DEFINE(pi, pi_body)
 
-/* The same on weft_spawn / weft_sync, the frame fast path. */
-static void pi_frame(void *p)
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    pi_arg *a = p;
-    if (a->cnt == 1) {
-        a->result = pi_leaf();
-        return;
-    }
-    pi_arg first = {a->runtime, a->start, a->cnt / 2, 0};
-    pi_arg second = {a->runtime, a->start + a->cnt / 2, (a->cnt + 1) / 2, 0};
-    weft_spawn(pi_frame, &first);
-    pi_frame(&second);
-    weft_sync();
-    a->result = first.result + second.result;
-}
-
-static uint64_t run_weft_frames(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     pi_arg root = {c->runtime, 0, c->n, 0};
-    wb_weft_run(c->runtime, pi_frame, &root);
-    return check(c, root.result, "weft_frames");
+    wb_weft_run(c->runtime, WB_FJ_FN(pi, frames), &root);
+    return check(c, root.result, who);
 }
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
-{
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
-    pi_arg root = {c->runtime, 0, c->n, 0};
-    wb_weft_run(c->runtime, pi_weft, &root);
-    return check(c, root.result, "weft");
-}
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
 static void pi_tbb(void *p)
@@ -249,18 +171,6 @@ static void pi_tbb(void *p)
     a->result = first.result + second.result;
 }
 
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
@@ -269,23 +179,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
     wb_tbb_execute(c->runtime, pi_tbb, &root);
     return check(c, root.result, "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-    {"weft_frames", setup_weft, run_weft_frames, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case pi_case = {
@@ -299,4 +193,4 @@ static const wb_case pi_case = {
     .smoke_size = 4096,
 };
 
-WB_REGISTER(pi_case, impls)
+WB_FJ_CASE(pi_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)

@@ -71,9 +71,14 @@ static ctx *ctx_new(const wb_params *p)
     return c;
 }
 
-#if defined(WB_OMP_BUILD)
-#include <omp.h>
+static void ctx_free(ctx *c)
+{
+    free(c);
+}
 
+#include "forkjoin.h"
+
+#if defined(WB_OMP_BUILD)
 static uint64_t q_omp(int n, int j, const char *a)
 {
     if (n == j)
@@ -95,12 +100,6 @@ static uint64_t q_omp(int n, int j, const char *a)
     return sum;
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -113,17 +112,9 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
 
 #elif defined(WB_LACE_BUILD)
 #include <alloca.h>
-
-#include "peer_lace.h"
 
 TASK_3(uint64_t, q_lace, int, n, int, j, const char *, a)
 {
@@ -146,13 +137,6 @@ TASK_3(uint64_t, q_lace, int, n, int, j, const char *, a)
     return sum;
 }
 
-static void *setup_lace(const wb_params *p, const char **why)
-{
-    (void)why;
-    wb_lace_start(p->threads);
-    return ctx_new(p);
-}
-
 static uint64_t run_lace(void *arg, wb_round *r)
 {
     (void)r;
@@ -161,19 +145,7 @@ static uint64_t run_lace(void *arg, wb_round *r)
     return check(c, RUN(q_lace, c->n, 0, a), "lace");
 }
 
-static void teardown_lace(void *arg)
-{
-    wb_lace_stop();
-    free(arg);
-}
-
-static const wb_impl impls[] = {{"lace", setup_lace, run_lace, teardown_lace}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
 typedef struct q_arg {
     void *runtime; /* the weft pool; unused by TBB */
@@ -182,7 +154,10 @@ typedef struct q_arg {
     uint64_t result;
 } q_arg;
 
-static void q_weft(void *p)
+/* One placement: fork a task per column that passes q_ok, join them all; on
+ * weft_group (frames = false) or weft_spawn / weft_sync. */
+WB_FJ_DECLARE(q);
+WB_FJ_INLINE void q_body(void *p, bool frames)
 {
     q_arg *s = p;
     s->result = 0;
@@ -193,7 +168,7 @@ static void q_weft(void *p)
     q_arg kids[MAX_N];
     int k = 0;
     weft_group g;
-    wb_group_init(&g, s->runtime);
+    wb_fj_init(&g, s->runtime, frames);
     for (int i = 0; i < s->n; i++) {
         q_arg *b = &kids[k];
         memcpy(b->a, s->a, (size_t)s->j);
@@ -202,51 +177,23 @@ static void q_weft(void *p)
             b->runtime = s->runtime;
             b->n = s->n;
             b->j = s->j + 1;
-            wb_group_run(&g, q_weft, b);
+            wb_fj_spawn(&g, frames, WB_FJ_FN(q, frames), b);
             k++;
         }
     }
-    wb_group_wait(&g);
+    wb_fj_join(&g, frames, k);
     for (int i = 0; i < k; i++)
         s->result += kids[i].result;
 }
+WB_FJ_DEFINE(q, q_body)
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     q_arg root = {.runtime = c->runtime, .n = c->n, .j = 0};
-    wb_weft_run(c->runtime, q_weft, &root);
-    return check(c, root.result, "weft");
+    wb_weft_run(c->runtime, WB_FJ_FN(q, frames), &root);
+    return check(c, root.result, who);
 }
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
 static void q_tbb(void *p)
@@ -278,18 +225,6 @@ static void q_tbb(void *p)
         s->result += kids[i].result;
 }
 
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
@@ -298,22 +233,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
     wb_tbb_execute(c->runtime, q_tbb, &root);
     return check(c, root.result, "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case queens_case = {
@@ -328,4 +248,4 @@ static const wb_case queens_case = {
     .smoke_size = 6,
 };
 
-WB_REGISTER(queens_case, impls)
+WB_FJ_CASE(queens_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)

@@ -41,9 +41,14 @@ static ctx *ctx_new(const wb_params *p)
     return c;
 }
 
-#ifdef WB_OMP_BUILD
-#include <omp.h>
+static void ctx_free(ctx *c)
+{
+    free(c);
+}
 
+#include "forkjoin.h"
+
+#if defined(WB_OMP_BUILD)
 static uint64_t skynet_omp(uint64_t num, uint64_t size)
 {
     if (size == 1)
@@ -60,12 +65,6 @@ static uint64_t skynet_omp(uint64_t num, uint64_t size)
     return sum;
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -77,25 +76,17 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
 typedef struct sky_arg {
     weft_pool *pool;
     uint64_t num, size, result;
 } sky_arg;
 
-static void sky_task(void *p)
+/* One node: fork its DIV children, join, sum; on weft_group (frames = false)
+ * or weft_spawn / weft_sync. */
+WB_FJ_DECLARE(sky);
+WB_FJ_INLINE void sky_body(void *p, bool frames)
 {
     sky_arg *a = p;
     if (a->size == 1) {
@@ -104,69 +95,35 @@ static void sky_task(void *p)
     }
     sky_arg kids[DIV];
     weft_group g;
-    wb_group_init(&g, a->pool);
+    wb_fj_init(&g, a->pool, frames);
     for (uint64_t i = 0; i < DIV; i++) {
         kids[i] = (sky_arg){a->pool, a->num + i * (a->size / DIV), a->size / DIV, 0};
-        wb_group_run(&g, sky_task, &kids[i]);
+        wb_fj_spawn(&g, frames, WB_FJ_FN(sky, frames), &kids[i]);
     }
-    wb_group_wait(&g);
+    wb_fj_join(&g, frames, DIV);
     uint64_t sum = 0;
     for (int i = 0; i < DIV; i++)
         sum += kids[i].result;
     a->result = sum;
 }
+WB_FJ_DEFINE(sky, sky_body)
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
+/* weft_group's root runs on the caller, which forks its DIV children from
+ * outside the pool (kept so that this case's history stays comparable);
+ * weft_spawn works only inside a pool, so weft_frames' root is a pool task. */
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     sky_arg root = {c->runtime, 0, c->size, 0};
-    sky_task(&root);
-    return check(c, root.result, "weft");
+    if (frames)
+        wb_weft_run(c->runtime, sky_frame, &root);
+    else
+        sky_weft(&root);
+    return check(c, root.result, who);
 }
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
 _Static_assert(DIV <= WB_SKYNET_MAX_DIV, "the TBB twin keeps DIV sums on its stack");
-
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
 
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
@@ -174,22 +131,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
     ctx *c = arg;
     return check(c, wb_tbb_skynet(c->runtime, c->size, DIV), "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case skynet_case = {
@@ -205,4 +147,4 @@ static const wb_case skynet_case = {
     .smoke_size = 1000,
 };
 
-WB_REGISTER(skynet_case, impls)
+WB_FJ_CASE(skynet_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)

@@ -181,9 +181,9 @@ static st_job root_job(const ctx *c, void *runtime)
     return (st_job){c->a, NULL, c->b, NULL, 1, 1, c->n, c->n, c->c, c->n, c->n, runtime};
 }
 
-#if defined(WB_OMP_BUILD)
-#include <omp.h>
+#include "forkjoin.h"
 
+#if defined(WB_OMP_BUILD)
 static void st_omp(const st_job *j)
 {
     st_frame f;
@@ -198,12 +198,6 @@ static void st_omp(const st_job *j)
     st_combine(j, &f);
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -215,16 +209,8 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    ctx_free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
 
 #elif defined(WB_LACE_BUILD)
-#include "peer_lace.h"
-
 VOID_TASK_1(st_lace, const st_job *, j)
 {
     st_frame f;
@@ -238,13 +224,6 @@ VOID_TASK_1(st_lace, const st_job *, j)
     st_combine(j, &f);
 }
 
-static void *setup_lace(const wb_params *p, const char **why)
-{
-    (void)why;
-    wb_lace_start(p->threads);
-    return ctx_new(p);
-}
-
 static uint64_t run_lace(void *arg, wb_round *r)
 {
     (void)r;
@@ -254,71 +233,34 @@ static uint64_t run_lace(void *arg, wb_round *r)
     return check(c, "lace");
 }
 
-static void teardown_lace(void *arg)
-{
-    wb_lace_stop();
-    ctx_free(arg);
-}
-
-static const wb_impl impls[] = {{"lace", setup_lace, run_lace, teardown_lace}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
-static void st_weft(void *p)
+/* One product: six of its seven sub-products forked, the seventh run here;
+ * on weft_group (frames = false) or weft_spawn / weft_sync. */
+WB_FJ_DECLARE(st_task);
+WB_FJ_INLINE void st_body(void *p, bool frames)
 {
     const st_job *j = p;
     st_frame f;
     if (st_begin(j, &f))
         return;
     weft_group g;
-    wb_group_init(&g, j->runtime);
+    wb_fj_init(&g, j->runtime, frames);
     for (int i = 0; i < 6; i++)
-        wb_group_run(&g, st_weft, &f.kid[i]);
-    st_weft(&f.kid[6]);
-    wb_group_wait(&g);
+        wb_fj_spawn(&g, frames, WB_FJ_FN(st_task, frames), &f.kid[i]);
+    WB_FJ_FN(st_task, frames)(&f.kid[6]);
+    wb_fj_join(&g, frames, 6);
     st_combine(j, &f);
 }
+WB_FJ_DEFINE(st_task, st_body)
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        ctx_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     st_job root = root_job(c, c->runtime);
-    wb_weft_run(c->runtime, st_weft, &root);
-    return check(c, "weft");
+    wb_weft_run(c->runtime, WB_FJ_FN(st_task, frames), &root);
+    return check(c, who);
 }
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    ctx_free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
 static void st_tbb(void *p)
@@ -336,18 +278,6 @@ static void st_tbb(void *p)
     st_combine(j, &f);
 }
 
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        ctx_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
@@ -356,22 +286,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
     wb_tbb_execute(c->runtime, st_tbb, &root);
     return check(c, "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    ctx_free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case strassen_case = {
@@ -386,4 +301,4 @@ static const wb_case strassen_case = {
     .smoke_size = 128,
 };
 
-WB_REGISTER(strassen_case, impls)
+WB_FJ_CASE(strassen_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)

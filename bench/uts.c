@@ -97,9 +97,14 @@ static ctx *ctx_new(const wb_params *p)
     return c;
 }
 
-#if defined(WB_OMP_BUILD)
-#include <omp.h>
+static void ctx_free(ctx *c)
+{
+    free(c);
+}
 
+#include "forkjoin.h"
+
+#if defined(WB_OMP_BUILD)
 static uint64_t uts_omp(const uts_node *n, int depth_limit)
 {
     int k = uts_children(n, depth_limit);
@@ -119,12 +124,6 @@ static uint64_t uts_omp(const uts_node *n, int depth_limit)
     return sum;
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -136,17 +135,9 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
 
 #elif defined(WB_LACE_BUILD)
 #include <alloca.h>
-
-#include "peer_lace.h"
 
 TASK_2(uint64_t, uts_lace, const uts_node *, n, int, depth_limit)
 {
@@ -163,13 +154,6 @@ TASK_2(uint64_t, uts_lace, const uts_node *, n, int, depth_limit)
     return sum;
 }
 
-static void *setup_lace(const wb_params *p, const char **why)
-{
-    (void)why;
-    wb_lace_start(p->threads);
-    return ctx_new(p);
-}
-
 static uint64_t run_lace(void *arg, wb_round *r)
 {
     (void)r;
@@ -177,19 +161,7 @@ static uint64_t run_lace(void *arg, wb_round *r)
     return check(c, RUN(uts_lace, &c->root, c->depth), "lace");
 }
 
-static void teardown_lace(void *arg)
-{
-    wb_lace_stop();
-    free(arg);
-}
-
-static const wb_impl impls[] = {{"lace", setup_lace, run_lace, teardown_lace}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
 typedef struct uts_arg {
     void *runtime; /* the weft pool; unused by TBB */
@@ -198,7 +170,10 @@ typedef struct uts_arg {
     uint64_t result;
 } uts_arg;
 
-static void uts_weft(void *p)
+/* One node: fork a task per child, join them all; on weft_group (frames =
+ * false) or weft_spawn / weft_sync. */
+WB_FJ_DECLARE(uts);
+WB_FJ_INLINE void uts_body(void *p, bool frames)
 {
     uts_arg *a = p;
     int k = uts_children(&a->node, a->depth_limit);
@@ -207,54 +182,26 @@ static void uts_weft(void *p)
         return;
     uts_arg kids[k];
     weft_group g;
-    wb_group_init(&g, a->runtime);
+    wb_fj_init(&g, a->runtime, frames);
     for (int i = 0; i < k; i++) {
         kids[i].runtime = a->runtime;
         kids[i].depth_limit = a->depth_limit;
         uts_child(&a->node, i, &kids[i].node);
-        wb_group_run(&g, uts_weft, &kids[i]);
+        wb_fj_spawn(&g, frames, WB_FJ_FN(uts, frames), &kids[i]);
     }
-    wb_group_wait(&g);
+    wb_fj_join(&g, frames, k);
     for (int i = 0; i < k; i++)
         a->result += kids[i].result;
 }
+WB_FJ_DEFINE(uts, uts_body)
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     uts_arg root = {c->runtime, c->depth, c->root, 0};
-    wb_weft_run(c->runtime, uts_weft, &root);
-    return check(c, root.result, "weft");
+    wb_weft_run(c->runtime, WB_FJ_FN(uts, frames), &root);
+    return check(c, root.result, who);
 }
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
 static void uts_tbb(void *p)
@@ -278,18 +225,6 @@ static void uts_tbb(void *p)
         a->result += kids[i].result;
 }
 
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
@@ -298,22 +233,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
     wb_tbb_execute(c->runtime, uts_tbb, &root);
     return check(c, root.result, "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case uts_case = {
@@ -328,4 +248,4 @@ static const wb_case uts_case = {
     .smoke_size = 4,
 };
 
-WB_REGISTER(uts_case, impls)
+WB_FJ_CASE(uts_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)
