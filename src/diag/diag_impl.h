@@ -42,6 +42,7 @@ typedef enum weft__obj_kind {
     WEFT__OBJ_QUEUE,
     WEFT__OBJ_FUTURE,
     WEFT__OBJ_POOL,
+    WEFT__OBJ_GROUP,
 } weft__obj_kind;
 
 /* What kind of thread a record belongs to. */
@@ -155,6 +156,27 @@ static inline void weft__diag_scope_end(weft__diag_scope *s)
 }
 
 #define WEFT__DIAG_SCOPE(name) weft__diag_scope name __attribute__((cleanup(weft__diag_scope_end))) = {false}
+
+/* The same, for the waits that sleep inside a shared helper (sync/waitbit.h,
+ * sync/parking.h, the mutex queue's condition wait): the caller names the
+ * wait and passes it down; the helper records it right before its sleep
+ * (weft__diag_wait_begin), into the caller's scope, so the span is the
+ * caller's choice: a whole call (event, queue) or a single sleep (future and
+ * group waits, which help between sleeps: a helped task's own waits must
+ * show, and the record keeps only the outermost wait). Built on the slow
+ * path only, right before the helper is called; NULL records nothing. */
+typedef struct weft__diag_wait {
+    weft__diag_scope *scope;
+    const char *fn; /* the public function, e.g. "weft_queue_get" */
+    const void *obj;
+    weft__obj_kind kind;
+} weft__diag_wait;
+
+static inline void weft__diag_wait_begin(const weft__diag_wait *w)
+{
+    if (w != NULL)
+        weft__diag_scope_begin(w->scope, w->fn, w->obj, w->kind);
+}
 
 /* Pools, for the dump (pool.c). */
 void weft__diag_pool_register(const void *pool);

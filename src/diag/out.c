@@ -135,6 +135,8 @@ const char *weft__obj_kind_name(weft__obj_kind k)
         return "future";
     case WEFT__OBJ_POOL:
         return "pool";
+    case WEFT__OBJ_GROUP:
+        return "group";
     case WEFT__OBJ_NONE:
         break;
     }

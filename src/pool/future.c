@@ -433,22 +433,33 @@ void weft__future_hook_remove(weft_future *f, weft__future_hook *h)
     list_unlock(f);
 }
 
+/* A wait on f by the public function fn (named in weft_dump's record). */
+typedef struct final_wait {
+    weft_future *f;
+    const char *fn;
+} final_wait;
+
 static bool future_done_pred(void *ctx)
 {
-    return weft_future_done(ctx);
+    return weft_future_done(((final_wait *)ctx)->f);
 }
 
 /* Sleeps on `state` until f may be final or d passes: 0 or ETIMEDOUT. The
  * waiters-bit protocol (sync/waitbit.h) with WAITERS as its bit. Only the
  * phase matters here: callers read the outcome through outcome(), whose
  * acquire load pairs with the completer's release CAS, so the first load may
- * be relaxed (the helper's are acquire, which costs nothing more on x86). */
+ * be relaxed (the helper's are acquire, which costs nothing more on x86).
+ * The dump's record spans this one sleep: a worker helps between sleeps, and
+ * a helped task's own waits must show (diag/diag_impl.h). */
 static int block_final(void *ctx, const weft__deadline *d)
 {
-    weft_future *f = ctx;
+    const final_wait *w = ctx;
+    weft_future *f = w->f;
+    WEFT__DIAG_SCOPE(blk);
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     while (!is_final(s)) {
-        int rc = weft__waitbit_sleep(&f->state, &s, WAITERS, d);
+        int rc = weft__waitbit_sleep(&f->state, &s, WAITERS, d,
+                                     &(weft__diag_wait){&blk, w->fn, f, WEFT__OBJ_FUTURE});
         if (rc != EAGAIN) /* EAGAIN: the word moved without a sleep, re-check */
             return rc;
     }
@@ -457,27 +468,33 @@ static int block_final(void *ctx, const weft__deadline *d)
 
 /* Wait until f is final. 0 or ETIMEDOUT. A pool worker helps meanwhile and
  * sleeps in block_final when it has nothing of its own to run. */
-static int wait_final(weft_future *f, const weft__deadline *d)
+static int wait_final(weft_future *f, const weft__deadline *d, const char *fn)
 {
     if (is_final(atomic_load_explicit(&f->state, memory_order_relaxed)))
         return 0;
     if (d->expired)
         return ETIMEDOUT;
+    final_wait w = {f, fn};
     if (weft__sched_in_worker())
-        return weft__sched_help_until_block(future_done_pred, block_final, f, d);
+        return weft__sched_help_until_block(future_done_pred, block_final, &w, d);
     while (!is_final(atomic_load_explicit(&f->state, memory_order_relaxed))) {
-        if (block_final(f, d) == ETIMEDOUT)
+        if (block_final(&w, d) == ETIMEDOUT)
             return is_final(atomic_load_explicit(&f->state, memory_order_relaxed)) ? 0 : ETIMEDOUT;
     }
     return 0;
 }
 
-int weft_future_wait(weft_future *f, double timeout)
+static int future_wait(weft_future *f, double timeout, const char *fn)
 {
     weft__deadline d;
     if (f == NULL || weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
-    return wait_final(f, &d);
+    return wait_final(f, &d, fn);
+}
+
+int weft_future_wait(weft_future *f, double timeout)
+{
+    return future_wait(f, timeout, "weft_future_wait");
 }
 
 /* The outcome of a final future: ECANCELED or the task's code. The acquire
@@ -491,7 +508,7 @@ static int outcome(const weft_future *f)
 
 int weft_future_result(weft_future *f, double timeout, void **result)
 {
-    int rc = weft_future_wait(f, timeout);
+    int rc = future_wait(f, timeout, "weft_future_result");
     if (rc != 0)
         return rc;
     rc = outcome(f);
@@ -502,7 +519,7 @@ int weft_future_result(weft_future *f, double timeout, void **result)
 
 int weft_future_exception(weft_future *f, double timeout)
 {
-    int rc = weft_future_wait(f, timeout);
+    int rc = future_wait(f, timeout, "weft_future_exception");
     if (rc != 0)
         return rc;
     return outcome(f);

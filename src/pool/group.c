@@ -185,12 +185,16 @@ static bool group_idle(void *ctx)
     return (atomic_load_explicit(&g->pending, memory_order_acquire) & COUNT_MASK) == 0;
 }
 
+/* One sleep of weft_group_wait (sched_wait helps between sleeps, so the
+ * dump's record spans this sleep only: diag/diag_impl.h). */
 static int group_block(void *ctx, const weft__deadline *d)
 {
     weft_group *g = ctx;
+    WEFT__DIAG_SCOPE(blk);
     uint32_t v = atomic_load_explicit(&g->pending, memory_order_relaxed);
     while ((v & COUNT_MASK) != 0) {
-        int rc = weft__waitbit_sleep(&g->pending, &v, WAITERS, d);
+        int rc = weft__waitbit_sleep(&g->pending, &v, WAITERS, d,
+                                     &(weft__diag_wait){&blk, "weft_group_wait", g, WEFT__OBJ_GROUP});
         if (rc != EAGAIN) /* EAGAIN: the count moved without a sleep, re-check */
             return rc;
     }

@@ -78,8 +78,10 @@ static bool retry(int rc)
 /* The slow path of put and get, after a first failed attempt: spin, then
  * park in lot. Returns the first non-retry result of attempt, EAGAIN when the
  * timeout was <= 0, or ETIMEDOUT. */
-static int wait_for(weft_queue *q, double timeout, attempt_fn attempt, void *arg, weft__lot *lot)
+static int wait_for(weft_queue *q, double timeout, attempt_fn attempt, void *arg, weft__lot *lot,
+                    const char *fn)
 {
+    WEFT__DIAG_SCOPE(blk); /* the dump's record (fn on q) spans every sleep of this wait */
     weft__deadline d;
     weft__deadline_init(&d, timeout);
     if (d.expired)
@@ -109,7 +111,7 @@ static int wait_for(weft_queue *q, double timeout, attempt_fn attempt, void *arg
                 continue;
             return rc;
         }
-        int w = weft__lot_wait(lot, &d);
+        int w = weft__lot_wait_on(lot, &d, &(weft__diag_wait){&blk, fn, q, WEFT__OBJ_QUEUE});
         rc = attempt(q, arg);
         if (!retry(rc))
             return rc;
@@ -122,7 +124,7 @@ static int lf_put(weft_queue *q, void *item, double timeout)
 {
     int rc = q->cont->try_put(q, item);
     if (WEFT_UNLIKELY(rc == EAGAIN)) {
-        rc = wait_for(q, timeout, attempt_put, item, &q->not_full);
+        rc = wait_for(q, timeout, attempt_put, item, &q->not_full, "weft_queue_put");
         if (rc == 0 && q->cont->late_slots && q->maxsize > 0 && q->cont->size(q) < q->maxsize)
             weft__lot_notify(&q->not_full, 1);
     }
@@ -135,7 +137,7 @@ static int lf_get(weft_queue *q, void **item, double timeout)
 {
     int rc = q->cont->try_get(q, item);
     if (WEFT_UNLIKELY(retry(rc))) {
-        rc = wait_for(q, timeout, attempt_get, (void *)item, &q->not_empty);
+        rc = wait_for(q, timeout, attempt_get, (void *)item, &q->not_empty, "weft_queue_get");
         if (rc == 0 && q->cont->late_slots && q->cont->size(q) > 0)
             weft__lot_notify(&q->not_empty, 1);
     }
@@ -198,6 +200,7 @@ static int lf_task_done(weft_queue *q)
 
 static int lf_join(weft_queue *q, double timeout)
 {
+    WEFT__DIAG_SCOPE(blk);
     if (tasks_finished(q))
         return 0;
     weft__deadline d;
@@ -210,7 +213,8 @@ static int lf_join(weft_queue *q, double timeout)
             weft__lot_cancel(&q->all_done);
             return 0;
         }
-        if (weft__lot_wait(&q->all_done, &d) == ETIMEDOUT)
+        if (weft__lot_wait_on(&q->all_done, &d, &(weft__diag_wait){&blk, "weft_queue_join", q, WEFT__OBJ_QUEUE}) ==
+            ETIMEDOUT)
             return tasks_finished(q) ? 0 : ETIMEDOUT;
     }
 }

@@ -32,9 +32,11 @@ static void mq_unlock(weft_queue *q)
         weft__die("pthread_mutex_unlock", rc);
 }
 
-/* Waits on c until signalled or the deadline: 0 or ETIMEDOUT. */
-static int mq_wait(weft_queue *q, pthread_cond_t *c, const weft__deadline *d)
+/* Waits on c until signalled or the deadline: 0 or ETIMEDOUT. Records
+ * `wait` for weft_dump first (the one place this backend sleeps). */
+static int mq_wait(weft_queue *q, pthread_cond_t *c, const weft__deadline *d, const weft__diag_wait *wait)
 {
+    weft__diag_wait_begin(wait);
     /* The before-block hook (sched/help.h), as weft__futex_wait runs it: on
      * a pool worker, make the tasks its task spawned visible to the other
      * workers (or wake one) and go offline in QSBR while it sleeps; without
@@ -106,6 +108,7 @@ static bool mq_is_full(const weft_queue *q)
 
 static int mq_put(weft_queue *q, void *item, double timeout)
 {
+    WEFT__DIAG_SCOPE(blk); /* the dump's record spans every sleep of this call */
     weft__deadline d;
     if (weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
@@ -120,7 +123,7 @@ static int mq_put(weft_queue *q, void *item, double timeout)
         goto out;
     }
     while (mq_is_full(q)) {
-        if (mq_wait(q, &q->cond_not_full, &d) == ETIMEDOUT && mq_is_full(q)) {
+        if (mq_wait(q, &q->cond_not_full, &d, &(weft__diag_wait){&blk, "weft_queue_put", q, WEFT__OBJ_QUEUE}) == ETIMEDOUT && mq_is_full(q)) {
             rc = ETIMEDOUT;
             goto out;
         }
@@ -142,6 +145,7 @@ out:
 
 static int mq_get(weft_queue *q, void **item, double timeout)
 {
+    WEFT__DIAG_SCOPE(blk); /* the dump's record spans every sleep of this call */
     weft__deadline d;
     if (weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
@@ -157,7 +161,7 @@ static int mq_get(weft_queue *q, void **item, double timeout)
         goto out;
     }
     while (q->store.n == 0) {
-        if (mq_wait(q, &q->cond_not_empty, &d) == ETIMEDOUT && q->store.n == 0) {
+        if (mq_wait(q, &q->cond_not_empty, &d, &(weft__diag_wait){&blk, "weft_queue_get", q, WEFT__OBJ_QUEUE}) == ETIMEDOUT && q->store.n == 0) {
             rc = ETIMEDOUT;
             goto out;
         }
@@ -199,13 +203,14 @@ static int mq_task_done(weft_queue *q)
 
 static int mq_join(weft_queue *q, double timeout)
 {
+    WEFT__DIAG_SCOPE(blk); /* the dump's record spans every sleep of this call */
     weft__deadline d;
     if (weft__deadline_init(&d, timeout) != 0)
         return EINVAL;
     int rc = 0;
     mq_lock(q);
     while (q->unfinished > 0) {
-        if (d.expired || (mq_wait(q, &q->cond_all_done, &d) == ETIMEDOUT && q->unfinished > 0)) {
+        if (d.expired || (mq_wait(q, &q->cond_all_done, &d, &(weft__diag_wait){&blk, "weft_queue_join", q, WEFT__OBJ_QUEUE}) == ETIMEDOUT && q->unfinished > 0)) {
             rc = ETIMEDOUT;
             break;
         }

@@ -87,8 +87,8 @@ int weft_event_wait(weft_event *e, double timeout)
             return ETIMEDOUT;
         /* s is reloaded (acquire, pairing with the release CAS in
          * weft_event_set); a set racing with the deadline still counts. */
-        weft__diag_scope_begin(&blk, "weft_event_wait", e, WEFT__OBJ_EVENT);
-        int rc = weft__waitbit_sleep(&e->state, &s, EV_SLEEPERS, &d);
+        int rc = weft__waitbit_sleep(&e->state, &s, EV_SLEEPERS, &d,
+                                     &(weft__diag_wait){&blk, "weft_event_wait", e, WEFT__OBJ_EVENT});
         if (rc == ETIMEDOUT)
             return ((s & EV_SET) || (s & ~(EV_SET | EV_SLEEPERS)) != gen) ? 0 : ETIMEDOUT;
     }

@@ -139,11 +139,12 @@ void weft__lot_cancel(weft__lot *lot)
     withdraw(lot);
 }
 
-int weft__lot_wait(weft__lot *lot, const weft__deadline *d)
+int weft__lot_wait_on(weft__lot *lot, const weft__deadline *d, const weft__diag_wait *wait)
 {
     for (;;) {
         if (try_take_token(lot))
             return 0;
+        weft__diag_wait_begin(wait); /* the dump's record: only on the way to a sleep */
         if (weft__futex_wait(weft__futex_high_half(&lot->state), 0, d) == ETIMEDOUT)
             return withdraw(lot) ? 0 : ETIMEDOUT;
     }

@@ -27,6 +27,7 @@
 #ifndef WEFT_SYNC_PARKING_H
 #define WEFT_SYNC_PARKING_H
 
+#include "diag/diag_impl.h"
 #include "internal/atomics.h"
 
 typedef struct weft__lot {
@@ -42,8 +43,15 @@ void weft__lot_prepare(weft__lot *lot);
 /* The attempt succeeded after prepare: withdraw (taking the signal if one
  * was already sent to us). */
 void weft__lot_cancel(weft__lot *lot);
-/* Sleep until signalled or the deadline (NULL = forever): 0 or ETIMEDOUT. */
-int weft__lot_wait(weft__lot *lot, const weft__deadline *d);
+/* Sleep until signalled or the deadline (NULL = forever): 0 or ETIMEDOUT.
+ * weft__lot_wait_on also records `wait` for weft_dump right before it
+ * sleeps (diag/diag_impl.h; NULL: nothing), so every queue wait is labelled
+ * here, in one place. */
+int weft__lot_wait_on(weft__lot *lot, const weft__deadline *d, const weft__diag_wait *wait);
+static inline int weft__lot_wait(weft__lot *lot, const weft__deadline *d)
+{
+    return weft__lot_wait_on(lot, d, NULL);
+}
 /* Signal up to n announced threads (UINT32_MAX: all of them). Call after the
  * change. Costs a fence and a load when nobody is announced. */
 void weft__lot_notify(weft__lot *lot, uint32_t n);

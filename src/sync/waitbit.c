@@ -35,7 +35,8 @@
 
 #include <errno.h>
 
-int weft__waitbit_sleep(_Atomic uint32_t *word, uint32_t *seen, uint32_t bit, const weft__deadline *d)
+int weft__waitbit_sleep(_Atomic uint32_t *word, uint32_t *seen, uint32_t bit, const weft__deadline *d,
+                        const weft__diag_wait *wait)
 {
     uint32_t s = *seen;
     /* acquire (also on failure; C11 forbids a failure order stronger than
@@ -46,6 +47,7 @@ int weft__waitbit_sleep(_Atomic uint32_t *word, uint32_t *seen, uint32_t bit, co
         *seen = s;
         return EAGAIN;
     }
+    weft__diag_wait_begin(wait); /* the dump's record: only on the way to a sleep */
     int rc = weft__futex_wait(word, s | bit, d);
     /* acquire: as above. */
     *seen = atomic_load_explicit(word, memory_order_acquire);

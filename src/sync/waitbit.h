@@ -7,7 +7,7 @@
  *
  *     uint32_t s = atomic_load(word);
  *     while (!done(s)) {
- *         int rc = weft__waitbit_sleep(word, &s, BIT, &deadline);
+ *         int rc = weft__waitbit_sleep(word, &s, BIT, &deadline, &wait);
  *         if (rc == EAGAIN) continue;       // the word moved: re-check s
  *         if (rc == ETIMEDOUT) ...;         // s is fresh: a last check
  *     }
@@ -23,6 +23,7 @@
 #ifndef WEFT_SYNC_WAITBIT_H
 #define WEFT_SYNC_WAITBIT_H
 
+#include "diag/diag_impl.h"
 #include "internal/atomics.h"
 #include "weft/common.h"
 
@@ -30,8 +31,11 @@
  * word changes or the deadline passes. Sets the bit first (CAS) if *seen
  * lacks it. Returns EAGAIN without sleeping when that CAS found the word
  * changed, 0 after a sleep (woken, the word moved, or spurious), ETIMEDOUT
- * once the deadline passed. In every case *seen is reloaded (acquire). */
-int weft__waitbit_sleep(_Atomic uint32_t *word, uint32_t *seen, uint32_t bit, const weft__deadline *d);
+ * once the deadline passed. In every case *seen is reloaded (acquire).
+ * Right before it sleeps it records `wait` for weft_dump (diag/diag_impl.h;
+ * NULL: nothing), so every waiters-bit wait is labelled in one place. */
+int weft__waitbit_sleep(_Atomic uint32_t *word, uint32_t *seen, uint32_t bit, const weft__deadline *d,
+                        const weft__diag_wait *wait);
 
 /* After the RMW that changed *word and returned old: wake up to n sleepers
  * (INT32_MAX: all) if old had the bit. */
