@@ -52,6 +52,33 @@ static int nap(void *arg, void **result)
     return 0;
 }
 
+/* A task that holds the pool's only worker until released: it sets started
+ * once it runs, then waits for release. The tests below used to nap 100 ms
+ * and assume their next submissions and the shutdown happened within it,
+ * which a loaded machine broke (the worker finished and ran a "queued" task,
+ * or had not yet started the busy one). */
+static weft_event hold_started, hold_release;
+
+static int hold(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    weft_event_set(&hold_started);
+    CHECK(weft_event_wait(&hold_release, WEFT_FOREVER) == 0);
+    return 0;
+}
+
+/* Submits hold to p and returns once the worker runs it. */
+static weft_future *occupy(weft_pool *p)
+{
+    weft_event_init(&hold_started);
+    weft_event_init(&hold_release);
+    weft_future *busy;
+    cr_assert_eq(weft_pool_submit(p, hold, NULL, &busy), 0);
+    cr_assert_eq(weft_event_wait(&hold_started, WEFT_FOREVER), 0);
+    return busy;
+}
+
 static int ret_arg(void *arg, void **result)
 {
     *result = arg;
@@ -70,6 +97,9 @@ static void shutdown_again(weft_future *f, void *ctx)
 {
     reentry *r = ctx;
     CHECK(weft_future_cancelled(f));
+    /* Every queued task is cancelled before the first callback runs, so the
+     * worker may go on: shutdown(wait) below waits for it. */
+    weft_event_set(&hold_release);
     CHECK(weft_pool_shutdown(r->pool, false, true) == 0);
     CHECK(weft_pool_shutdown(r->pool, r->wait, false) == 0);
     CHECK(weft_pool_submit(r->pool, nap, NULL, NULL) == ESHUTDOWN);
@@ -79,16 +109,16 @@ static void shutdown_again(weft_future *f, void *ctx)
 static void shutdown_from_cancel_callback(weft_sched_kind kind, bool wait)
 {
     reentry r = {mkpool(kind, 1), wait, 0};
-    weft_future *busy, *queued[3];
-    /* The only worker naps, so the next submissions stay queued. */
-    cr_assert_eq(weft_pool_submit(r.pool, nap, (void *)(size_t)100, &busy), 0);
-    sleep_ms(20);
+    weft_future *queued[3];
+    /* The only worker is held, so the next submissions stay queued. */
+    weft_future *busy = occupy(r.pool);
     for (int i = 0; i < 3; i++) {
         cr_assert_eq(weft_pool_submit(r.pool, nap, NULL, &queued[i]), 0);
         cr_assert_eq(weft_future_add_done_callback(queued[i], shutdown_again, &r), 0);
     }
     cr_assert_eq(weft_pool_shutdown(r.pool, false, true), 0);
     cr_assert_eq(atomic_load(&r.calls), 3);
+    weft_event_set(&hold_release);
     cr_assert_eq(weft_future_result(busy, WEFT_FOREVER, NULL), 0);
     for (int i = 0; i < 3; i++) {
         cr_assert(weft_future_cancelled(queued[i]));
@@ -171,13 +201,14 @@ Test(callbacks, future_callbacks_reenter, .timeout = 30)
         cr_assert_eq(atomic_load(&c.calls), 4);
         weft_future_release(f);
         /* Run by weft_future_cancel in this thread. */
-        weft_future *busy, *queued;
+        weft_future *queued;
         weft_pool *one = mkpool(WEFT_SCHED_STEALING, 1);
-        cr_assert_eq(weft_pool_submit(one, nap, (void *)(size_t)50, &busy), 0);
+        weft_future *busy = occupy(one);
         cr_assert_eq(weft_pool_submit(one, nap, NULL, &queued), 0);
         cr_assert_eq(weft_future_add_done_callback(queued, reenter_future, &c), 0);
         cr_assert(weft_future_cancel(queued));
         cr_assert_eq(atomic_load(&c.calls), 6);
+        weft_event_set(&hold_release);
         weft_future_release(queued);
         weft_future_release(busy);
         weft_pool_destroy(one);
@@ -456,6 +487,7 @@ static atomic_int drops, task_errors;
 static void drop_reenters(void *arg)
 {
     (void)arg;
+    weft_event_set(&hold_release); /* every queued task is dropped by now */
     CHECK(weft_pool_shutdown(hook_pool, false, true) == 0);
     CHECK(weft_pool_submit(hook_pool, nap, NULL, NULL) == ESHUTDOWN);
     weft_pool_counters c;
@@ -472,9 +504,7 @@ Test(callbacks, drop_hook_reenters, .timeout = 30)
         o.drop = drop_reenters;
         cr_assert_eq(weft_pool_create(&hook_pool, &o), 0);
         atomic_store(&drops, 0);
-        weft_future *busy;
-        cr_assert_eq(weft_pool_submit(hook_pool, nap, (void *)(size_t)100, &busy), 0);
-        sleep_ms(20);
+        weft_future *busy = occupy(hook_pool);
         for (int i = 0; i < 3; i++)
             cr_assert_eq(weft_pool_submit(hook_pool, nap, NULL, NULL), 0);
         cr_assert_eq(weft_pool_shutdown(hook_pool, true, true), 0);
