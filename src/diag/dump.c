@@ -18,6 +18,7 @@
 #include "diag/diag_impl.h"
 #include "internal/atomics.h"
 #include "pool/pool_impl.h"
+#include "thread/fork.h"
 
 /* ---- the pool list ----------------------------------------------------------- */
 
@@ -46,7 +47,8 @@ static void pools_unlock(void)
     atomic_store_explicit(&pools_lock, false, memory_order_release);
 }
 
-/* fork: the child must not inherit the lock from a thread that vanished. */
+/* fork: the child must not inherit the lock from a thread that vanished.
+ * Run by thread/fork.c's handler (slot DIAG_POOLS; its note gives the order). */
 static void pools_fork_prepare(void)
 {
     pools_lock_wait();
@@ -57,11 +59,11 @@ static void pools_fork_release(void)
     pools_unlock();
 }
 
+static const weft__fork_hooks pools_fork = {pools_fork_prepare, pools_fork_release, pools_fork_release};
+
 __attribute__((constructor)) static void pools_init(void)
 {
-    int err = pthread_atfork(pools_fork_prepare, pools_fork_release, pools_fork_release);
-    if (err != 0)
-        weft__die("pthread_atfork", err);
+    weft__fork_register(WEFT__FORK_DIAG_POOLS, &pools_fork);
 }
 
 void weft__diag_pool_register(const void *pool)

@@ -42,6 +42,7 @@
 
 #include "diag/diag_impl.h"
 #include "internal/atomics.h"
+#include "thread/fork.h"
 
 /* Read by the inline fast path with __atomic_load_n (relaxed): a plain int so
  * that C++ code including weft/sync.h can read it too. */
@@ -67,12 +68,11 @@ bool weft_lockdep_enabled(void)
 static void fork_prepare(void);
 static void fork_parent(void);
 static void fork_child(void);
+static const weft__fork_hooks lockdep_fork = {fork_prepare, fork_parent, fork_child};
 
 __attribute__((constructor)) static void lockdep_env(void)
 {
-    int err = pthread_atfork(fork_prepare, fork_parent, fork_child);
-    if (err != 0)
-        weft__die("pthread_atfork", err);
+    weft__fork_register(WEFT__FORK_LOCKDEP, &lockdep_fork);
     const char *t = getenv("WEFT_LOCKDEP_TIMEOUT");
     if (t != NULL && *t != '\0') {
         char *end;
@@ -638,7 +638,9 @@ static void start_watchdog(void)
         watchdog_start();
 }
 
-/* fork: the graph mutex must not stay locked by a thread that vanished. */
+/* fork: the graph mutex must not stay locked by a thread that vanished.
+ * Run by thread/fork.c's handler (slot LOCKDEP, the last lock taken: every
+ * weft_lock acquire with lockdep on takes graph_mu inside). */
 static void fork_prepare(void)
 {
     pthread_mutex_lock(&graph_mu);

@@ -29,6 +29,7 @@
 
 #include "diag/diag_impl.h"
 #include "internal/atomics.h"
+#include "thread/fork.h"
 
 static _Atomic(weft__diag_rec *) records;
 static _Thread_local weft__diag_rec *mine;
@@ -105,7 +106,8 @@ static void rec_release(void *p)
     atomic_store_explicit(&r->in_use, false, memory_order_release);
 }
 
-/* In a forked child only the forking thread lives on: free the others. */
+/* In a forked child only the forking thread lives on: free the others.
+ * Run by thread/fork.c's handler (slot RECORDS, the first child hook). */
 static void rec_fork_child(void)
 {
     for (weft__diag_rec *r = weft__diag_records(); r != NULL; r = r->next) {
@@ -123,9 +125,13 @@ static void rec_init(void)
     int err = pthread_key_create(&rec_key, rec_release);
     if (err != 0)
         weft__die("pthread_key_create", err);
-    err = pthread_atfork(NULL, NULL, rec_fork_child);
-    if (err != 0)
-        weft__die("pthread_atfork", err);
+}
+
+static const weft__fork_hooks rec_fork = {NULL, NULL, rec_fork_child};
+
+__attribute__((constructor)) static void rec_fork_register(void)
+{
+    weft__fork_register(WEFT__FORK_RECORDS, &rec_fork);
 }
 
 static weft__diag_rec *claim(void)

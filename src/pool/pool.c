@@ -46,6 +46,7 @@
 #include "diag/diag_impl.h"
 #include "pool/future_impl.h"
 #include "thread/exit.h"
+#include "thread/fork.h"
 #include "weft/thread.h"
 
 enum { START_WAIT = 0, START_GO = 1, START_ABORT = 2 };
@@ -193,15 +194,36 @@ static struct {
     bool hooked;
 } live = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, false};
 
-/* A forked child has none of the parent's workers: it must not wait for them
+/* fork (thread/fork.c's handler, slot LIVE_POOLS; its note gives the lock
+ * order): the list is held across fork, so the child finds it consistent. A
+ * forked child has none of the parent's workers: it must not wait for them
  * at its own exit. The parent's pools are forgotten (not freed) there. */
+static void live_fork_prepare(void)
+{
+    pthread_mutex_lock(&live.mu);
+}
+
+static void live_fork_parent(void)
+{
+    pthread_mutex_unlock(&live.mu);
+}
+
 static void live_fork_child(void)
 {
     for (weft_pool *p = live.head; p != NULL; p = p->live_next)
         p->live = false;
-    pthread_mutex_init(&live.mu, NULL);
-    pthread_cond_init(&live.cv, NULL);
     live.head = NULL;
+    /* The forking thread holds the mutex (prepare). The condition variable
+     * may have had waiters (destroys waiting on exit_busy) that vanished. */
+    pthread_cond_init(&live.cv, NULL);
+    pthread_mutex_unlock(&live.mu);
+}
+
+static const weft__fork_hooks live_fork = {live_fork_prepare, live_fork_parent, live_fork_child};
+
+__attribute__((constructor)) static void live_fork_register(void)
+{
+    weft__fork_register(WEFT__FORK_LIVE_POOLS, &live_fork);
 }
 
 static void pools_at_exit(void)
@@ -234,7 +256,6 @@ static bool live_insert(weft_pool *p)
     if (!live.hooked) {
         live.hooked = true;
         weft__exit_set_pools_hook(pools_at_exit);
-        (void)pthread_atfork(NULL, NULL, live_fork_child);
     }
     bool ok = !live.exiting;
     if (ok) {

@@ -11,12 +11,12 @@
  * joining a thread that does not exist (pool.c, sched/inherited.c). A new
  * pool and every primitive work in the child.
  *
- * The one pthread_atfork handler (installed once, by the first thread or
- * pool) brings three things across:
- *   1. The thread registry and the weft_local list (thread.c, local.c):
- *      their locks are held across fork, so the child gets consistent lists,
- *      and the child unlists every thread but itself.
- *   2. liburcu-qsbr (the stealing scheduler reclaims deque buffers with it).
+ * The one pthread_atfork handler (installed once, when the library is
+ * loaded) is the only one in weft: every module that holds state a fork
+ * must bring across fills a slot of its table (fork.h, weft__fork_slot)
+ * with prepare/parent/child hooks, and nothing else calls pthread_atfork.
+ * It brings these across:
+ *   1. liburcu-qsbr (the stealing scheduler reclaims deque buffers with it).
  *      Its registry links every registered reader's TLS block; in the child
  *      the vanished workers' blocks stay linked, glibc hands their stacks
  *      (TLS included) to the child's next threads, and re-initialising that
@@ -35,14 +35,39 @@
  *          it a fresh call_rcu thread that inherits the pending callbacks.
  *      Readers registered by the application itself are its own business
  *      (liburcu documents the same for its other flavours).
- *   3. The fork generation: the child increments it; pools record it at
- *      creation, so a pool that finds it changed knows its workers are gone
- *      without the child having to find every pool.
- * Lock order in prepare: rcu_lock, then liburcu's call_rcu mutex (taken by
- * call_rcu_before_fork; a weft thread holding rcu_lock may need that mutex
- * inside call_rcu, so rcu_lock must come first), then the thread registry
- * and the locals list. Nothing takes rcu_lock while holding either of the
- * latter. Parent and child release in the reverse order.
+ *   2. The fork generation: the child increments it first; pools record it
+ *      at creation, so a pool that finds it changed knows its workers are
+ *      gone without the child having to find every pool.
+ *   3. The slots, each a module's locks held across fork so that the child
+ *      gets consistent state, and the child then forgets what belonged to
+ *      vanished threads:
+ *        THREADS     the thread registry, then the weft_local list
+ *                    (thread.c, local.c; both weft_locks): the child
+ *                    unlists every thread but itself;
+ *        LIVE_POOLS  pool.c's live-pool list mutex: the child forgets the
+ *                    parent's pools, so its exit waits for none of them;
+ *        DIAG_POOLS  diag/dump.c's pool-list spin lock;
+ *        LOCKDEP     diag/lockdep.c's graph mutex; the child also forgets
+ *                    the watchdog thread;
+ *        RECORDS     diag/record.c (child only, no lock): the vanished
+ *                    threads' records are freed.
+ * Lock order in prepare, which is the order every hook's lock nests in at
+ * run time (a lock is only ever taken while holding ones above it):
+ *   rcu_lock
+ *   > liburcu's call_rcu mutex (call_rcu_before_fork; a weft thread holding
+ *     rcu_lock may need it inside call_rcu)
+ *   > the thread registry > the locals list
+ *   > the live-pool list (a leaf: nothing of weft's is taken under it)
+ *   > dump's pool list (a leaf)
+ *   > lockdep's graph mutex (taken inside every weft_lock acquire while
+ *     lockdep is on, the registry and locals included, so it must be last;
+ *     nothing is taken under it but malloc and stdio, which glibc's fork
+ *     handles itself).
+ * Parent and child release in the reverse order (the graph mutex first, so
+ * that releasing the registry may run lockdep's hooks). Prepare remembers
+ * which slots it ran, and parent and child run only those: a slot filled
+ * while a fork is in progress (a library loaded meanwhile) is not released
+ * without having been taken.
  *
  * Objects that another thread of the parent was using at the instant of the
  * fork (a lock it held, a queue it was in the middle of) are as that thread
@@ -121,27 +146,53 @@ void weft__rcu_call(struct rcu_head *head, void (*fn)(struct rcu_head *head))
     unlock();
 }
 
+/* The slots (fork.h); THREADS is thread.c's, known here. */
+static const weft__fork_hooks thread_hooks = {weft__thread_fork_prepare, weft__thread_fork_parent,
+                                              weft__thread_fork_child};
+static _Atomic(const weft__fork_hooks *) slots[WEFT__FORK_NSLOTS] = {[WEFT__FORK_THREADS] = &thread_hooks};
+/* The slots prepare ran, for parent and child. Written and read only by the
+ * forking thread while it holds rcu_lock (forks are serialised by it). */
+static const weft__fork_hooks *prepared[WEFT__FORK_NSLOTS];
+
+void weft__fork_register(weft__fork_slot slot, const weft__fork_hooks *hooks)
+{
+    weft__fork_init();
+    /* release: pairs with the acquire load in prepare, which may run on
+     * another thread: the hooks' own static state is set up before. */
+    atomic_store_explicit(&slots[slot], hooks, memory_order_release);
+}
+
 static void prepare(void)
 {
     lock();
     urcu_qsbr_call_rcu_before_fork();
-    weft__thread_fork_prepare();
+    for (size_t i = 0; i < WEFT__FORK_NSLOTS; i++) {
+        /* acquire: pairs with the release store in weft__fork_register. */
+        const weft__fork_hooks *h = atomic_load_explicit(&slots[i], memory_order_acquire);
+        prepared[i] = h;
+        if (h != NULL && h->prepare != NULL)
+            h->prepare();
+    }
 }
 
 static void parent(void)
 {
-    weft__thread_fork_parent();
+    for (size_t i = WEFT__FORK_NSLOTS; i-- > 0;)
+        if (prepared[i] != NULL && prepared[i]->parent != NULL)
+            prepared[i]->parent();
     urcu_qsbr_call_rcu_after_fork_parent();
     unlock();
 }
 
 static void child(void)
 {
-    /* The generation first: thread.c's child handler may already build the
+    /* The generation first: thread.c's child hook may already build the
      * child's main thread entry, and nothing in the child may see a pool as
      * alive once the child runs. */
     atomic_store_explicit(&weft__fork_generation, weft__fork_gen() + 1, memory_order_relaxed);
-    weft__thread_fork_child();
+    for (size_t i = WEFT__FORK_NSLOTS; i-- > 0;)
+        if (prepared[i] != NULL && prepared[i]->child != NULL)
+            prepared[i]->child();
     weft__rcu_reader *next;
     for (weft__rcu_reader *r = readers; r != NULL; r = next) {
         next = r->next;
@@ -171,4 +222,10 @@ void weft__fork_init(void)
     int rc = pthread_once(&once, install);
     if (rc != 0)
         weft__die("pthread_once(fork)", rc);
+}
+
+/* At load: before any thread of the program can hold a lock a slot covers. */
+__attribute__((constructor)) static void fork_load(void)
+{
+    weft__fork_init();
 }

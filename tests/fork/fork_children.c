@@ -1,16 +1,21 @@
 /* tests/fork/fork_children.c: fork() in a busy process (docs/RELIABILITY.md,
  * "fork").
  *
- * Usage: fork_children [forks] [seconds]
+ * Usage: fork_children [forks] [seconds] [lockdep]
  *   forks    children to fork (default 200); the soak run uses 1000
  *   seconds  stop forking early once this much time has passed (default 0:
  *            no limit); the count of children forked is printed either way
+ *   lockdep  turn lockdep on in the parent (its graph mutex is then busy at
+ *            every fork; about 5x slower: every nested acquire takes it)
  *
  * The parent keeps busy while it forks: a stealing pool and a mutex pool fed
  * without pause by two weft threads (futures, fire-and-forget tasks, groups
  * of 600 spawns from inside a task, which grow a deque and so retire buffers
  * through liburcu's call_rcu), two weft threads ping-ponging through a queue,
- * a pending timer. Odd children are forked by the main thread, even ones by a
+ * a pending timer, and a "churner" weft thread that creates and destroys
+ * small pools (the live-pool and dump pool lists), takes two locks nested
+ * (with "lockdep": lockdep's graph mutex) and writes weft_dump reports: every
+ * lock that thread/fork.c's handler takes across fork is busy. Odd children are forked by the main thread, even ones by a
  * weft thread (the "forker"). Each child, under a 20 s alarm that kills it if
  * it hangs:
  *   - checks the forking thread is now the main thread (weft_main_thread()
@@ -20,6 +25,8 @@
  *     (ESHUTDOWN), shut down without waiting for anything, and are
  *     destroyed; the threads are not alive and join at once; the timer is
  *     destroyed;
+ *   - writes a weft_dump report and takes two locks nested (lockdep's graph
+ *     and dump's pool list were not left locked);
  *   - creates a new pool on each scheduler and runs futures, a group of 600
  *     spawns, parallel_for; starts and joins a thread; uses a queue;
  *   - exits through exit() (atexit handlers run).
@@ -34,6 +41,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +50,7 @@
 #include <unistd.h>
 
 #include "weft.h"
+#include "weft/diag.h"
 
 enum { GROUP_SPAWNS = 600, CHILD_ALARM_S = 20 };
 
@@ -134,6 +143,36 @@ static void never(void *arg)
     (void)arg;
 }
 
+static weft_lock outer = WEFT_LOCK_INIT, inner = WEFT_LOCK_INIT;
+
+static void nested_locks(void)
+{
+    weft_lock_acquire(&outer, WEFT_FOREVER);
+    weft_lock_acquire(&inner, WEFT_FOREVER);
+    weft_lock_release(&inner);
+    weft_lock_release(&outer);
+}
+
+static int churner(void *arg)
+{
+    FILE *devnull = arg;
+    unsigned round = 0;
+    while (!atomic_load_explicit(&stopping, memory_order_relaxed)) {
+        weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+        o.max_workers = 1;
+        o.scheduler = round % 2 == 0 ? WEFT_SCHED_STEALING : WEFT_SCHED_MUTEX;
+        weft_pool *p;
+        if (weft_pool_create(&p, &o) == 0) {
+            (void)weft_pool_submit(p, square, NULL, NULL);
+            weft_pool_destroy(p);
+        }
+        nested_locks();
+        if (round++ % 8 == 0)
+            (void)weft_dump(devnull);
+    }
+    return 0;
+}
+
 /* ---- the child ----------------------------------------------------------- */
 
 enum {
@@ -144,6 +183,7 @@ enum {
     BAD_NEW_POOL,
     BAD_NEW_THREAD,
     BAD_QUEUE,
+    BAD_DIAG,
 };
 
 static void sum_range(void *ctx, size_t lo, size_t hi)
@@ -211,6 +251,12 @@ static int child_main(weft_thread **inherited, size_t ninherited)
         weft_thread_destroy(inherited[i]);
     }
     weft_timer_destroy(timer);
+
+    FILE *devnull = fopen("/dev/null", "w");
+    if (devnull == NULL || weft_dump(devnull) != 0 || fclose(devnull) != 0)
+        return BAD_DIAG;
+    weft_lockdep_enable();
+    nested_locks();
 
     if (child_pool(WEFT_SCHED_STEALING) != 0 || child_pool(WEFT_SCHED_MUTEX) != 0)
         return BAD_NEW_POOL;
@@ -314,6 +360,7 @@ int main(int argc, char **argv)
 #endif
     size_t forks = argc > 1 ? strtoul(argv[1], NULL, 10) : 200;
     double limit = argc > 2 ? strtod(argv[2], NULL) : 0;
+    bool lockdep = argc > 3 && strcmp(argv[3], "lockdep") == 0;
 
     weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
     o.max_workers = 4;
@@ -330,6 +377,11 @@ int main(int argc, char **argv)
         return 2;
     if (weft_timer_create(&timer, 3600, never, NULL) != 0 || weft_timer_start(timer) != 0)
         return 2;
+    FILE *devnull = fopen("/dev/null", "w");
+    if (devnull == NULL)
+        return 2;
+    if (lockdep)
+        weft_lockdep_enable();
 
     tally forker_tally = {0}, main_tally = {0};
     start(feeder, steal_pool, "feed-steal");
@@ -337,6 +389,7 @@ int main(int argc, char **argv)
     start(pinger, NULL, "pinger");
     start(ponger, NULL, "ponger");
     start(forker, &forker_tally, "forker");
+    start(churner, devnull, "churner");
 
     double t0 = now();
     size_t i = 0;
@@ -364,6 +417,7 @@ int main(int argc, char **argv)
     weft_queue_destroy(pong);
     weft_queue_destroy(requests);
     weft_queue_destroy(replies);
+    fclose(devnull);
 
     tally all = main_tally;
     all.forks += forker_tally.forks;
