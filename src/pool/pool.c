@@ -252,6 +252,9 @@ static void pools_at_exit(void)
 /* false: the exit sequence has begun; p must start shut. */
 static bool live_insert(weft_pool *p)
 {
+    /* The first pool in the process registers the exit sequence once more
+     * (thread/exit.h); outside the lock, which stays a leaf (thread/fork.c). */
+    weft__exit_rearm();
     pthread_mutex_lock(&live.mu);
     if (!live.hooked) {
         live.hooked = true;
@@ -259,8 +262,6 @@ static bool live_insert(weft_pool *p)
     }
     bool ok = !live.exiting;
     if (ok) {
-        if (live.head == NULL)
-            weft__exit_rearm();
         p->live_prev = NULL;
         p->live_next = live.head;
         if (live.head != NULL)

@@ -11,10 +11,16 @@
  *
  * atexit handlers run newest first, so a handler that a program registered
  * after the library was loaded would run before the sequence. Python runs
- * _shutdown before every atexit handler; to come closer, a pool re-registers
- * the sequence when it is created while no other pool is live
- * (weft__exit_rearm): handlers registered before that run after the pools
- * are shut down, as in Python (a submit there returns ESHUTDOWN).
+ * _shutdown before every atexit handler; to come closer, the process's first
+ * pool re-registers the sequence when it is created (weft__exit_rearm):
+ * handlers registered before that run after the pools are shut down, as in
+ * Python (a submit there returns ESHUTDOWN: CPython's
+ * test_submit_after_interpreter_shutdown). Only the first pool does: a
+ * registration per pool (or per time the number of live pools went from 0
+ * to 1) would grow glibc's atexit list without bound in a program that
+ * creates and destroys pools in a loop. So the sequence has at most two
+ * atexit entries, and a handler registered after the first pool was created
+ * runs before the pools are shut down.
  */
 #ifndef WEFT_THREAD_EXIT_H
 #define WEFT_THREAD_EXIT_H
@@ -22,7 +28,11 @@
 /* The pools' part of the sequence (pool.c), called after the joins. */
 void weft__exit_set_pools_hook(void (*hook)(void));
 
-/* Register the sequence with atexit once more (see above). */
+/* Register the sequence with atexit once more (see above); only the first
+ * call in a process registers. */
 void weft__exit_rearm(void);
+
+/* How many atexit entries the sequence has (tests: at most 2). */
+unsigned weft__exit_registrations(void);
 
 #endif /* WEFT_THREAD_EXIT_H */

@@ -281,6 +281,8 @@ static void init(void);
 
 static _Atomic(void (*)(void)) pools_at_exit;
 static _Atomic bool exit_ran;
+static _Atomic bool exit_rearmed;
+static _Atomic unsigned exit_registrations;
 
 /* The exit sequence, as Python's interpreter exit: the main thread finished,
  * non-daemon threads joined, then the pools shut down with wait. Registered
@@ -306,10 +308,21 @@ void weft__exit_set_pools_hook(void (*hook)(void))
 
 void weft__exit_rearm(void)
 {
+    /* Once per process (exit.h): a program that creates and destroys its
+     * only pool in a loop must not grow glibc's atexit list without bound.
+     * Relaxed: the flag orders nothing, it only elects the one caller. */
+    if (atomic_exchange_explicit(&exit_rearmed, true, memory_order_relaxed))
+        return;
     init();
     /* Best effort: without the extra registration the sequence still runs
      * from the load-time one, only after the newer atexit handlers. */
-    (void)atexit(exit_sequence);
+    if (atexit(exit_sequence) == 0)
+        atomic_fetch_add_explicit(&exit_registrations, 1, memory_order_relaxed);
+}
+
+unsigned weft__exit_registrations(void)
+{
+    return atomic_load_explicit(&exit_registrations, memory_order_relaxed);
 }
 
 static weft_thread *adopt_current(void);
@@ -368,6 +381,7 @@ static void init_once_fn(void)
         weft__die("pthread_key_create", err);
     if (atexit(exit_sequence) != 0)
         weft__die("atexit", ENOMEM);
+    atomic_fetch_add_explicit(&exit_registrations, 1, memory_order_relaxed);
     weft__fork_init();
 }
 

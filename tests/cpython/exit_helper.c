@@ -15,6 +15,8 @@
 
 #include "weft.h"
 
+#include "thread/exit.h" /* weft__exit_registrations (internal) */
+
 static void nap(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -95,6 +97,32 @@ static int mode_atexit_submit(void)
     weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
     o.max_workers = 5;
     return weft_pool_create(&atexit_pool, &o) == 0 ? 0 : 3;
+}
+
+/* Issue 11's caveat: a pool created while none was live registered the exit
+ * sequence with atexit again, so creating and destroying the only pool in a
+ * loop grew glibc's atexit list by one entry per cycle. Now at most two (load
+ * and first pool), and the exit semantics are unchanged: run_last, registered
+ * before any pool, still runs after the pools are shut down. */
+static int mode_pool_cycles(void)
+{
+    atexit(run_last);
+    for (int i = 0; i < 2000; i++) {
+        weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+        o.max_workers = 1;
+        o.scheduler = WEFT_SCHED_MUTEX;
+        weft_pool *p;
+        if (weft_pool_create(&p, &o) != 0)
+            return 3;
+        weft_pool_destroy(p);
+    }
+    weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
+    o.max_workers = 2;
+    if (weft_pool_create(&atexit_pool, &o) != 0)
+        return 3;
+    printf("atexit entries %u\n", weft__exit_registrations());
+    fflush(stdout);
+    return 0;
 }
 
 static int join_main(void *arg)
@@ -225,5 +253,7 @@ int main(int argc, char **argv)
         return mode_shutdown_nowait(true);
     if (strcmp(m, "thread_then_pool") == 0)
         return mode_thread_then_pool();
+    if (strcmp(m, "pool_cycles") == 0)
+        return mode_pool_cycles();
     return 2;
 }

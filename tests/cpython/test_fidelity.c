@@ -65,6 +65,17 @@ Test(fidelity, submit_from_atexit_handler_is_refused)
     cr_assert_str_eq(out, "runtime-error\n");
 }
 
+/* Before: "atexit entries 2002" (one per time the live pools went 0 -> 1). */
+Test(fidelity, pool_cycles_register_the_exit_sequence_once)
+{
+    char out[256];
+    int st;
+    double el;
+    helper("pool_cycles", out, sizeof out, &st, &el);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+    cr_assert_str_eq(out, "atexit entries 2\nruntime-error\n");
+}
+
 Test(fidelity, exit_joins_threads_before_shutting_pools)
 {
     char out[256];
