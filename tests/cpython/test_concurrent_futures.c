@@ -192,20 +192,38 @@ Test(concurrent_futures, map_exception)
     }
 }
 
-/* test_map_timeout: sleeps 0, 0, 6 with timeout 5: TimeoutError (at ~5 s),
- * the two first results delivered */
-Test(concurrent_futures, map_timeout, .timeout = 120)
+/* The long item of test_map_timeout. CPython's sleeps 6 s against a 5 s
+ * timeout; on a loaded machine that races (a caller woken more than 1 s
+ * late finds the item done, or returns past the 6 s bound: it failed once
+ * at load average 20). This one blocks until the test releases it after map
+ * returned (or 60 s), so the item cannot finish before the deadline, and a
+ * map that waited for it returns only after 60 s. */
+static weft_event map_release = WEFT_EVENT_INIT;
+
+static int held_until_released(void *arg, void **result)
 {
-    static double sleeps[3] = {0, 0, 6};
+    (void)result;
+    if (arg != NULL)
+        (void)weft_event_wait(arg, 60);
+    return 0;
+}
+
+/* test_map_timeout: items 0, 0, long with timeout 5: TimeoutError (at ~5 s,
+ * not when the long item ends) */
+Test(concurrent_futures, map_timeout, .timeout = 300)
+{
     FOR_EACH_SCHED(k)
     {
         weft_pool *p = cpy_pool(k, WORKERS);
-        void *args[3] = {&sleeps[0], &sleeps[1], &sleeps[2]};
+        weft_event_clear(&map_release);
+        void *args[3] = {NULL, NULL, &map_release};
         double t0 = cpy_now();
-        cr_assert_eq(weft_pool_map(p, sleep_task, args, 3, NULL, 1, 5), ETIMEDOUT, "expected TimeoutError");
+        int rc = weft_pool_map(p, held_until_released, args, 3, NULL, 1, 5);
         double el = cpy_now() - t0;
+        weft_event_set(&map_release);
+        cr_assert_eq(rc, ETIMEDOUT, "%s: expected TimeoutError, got %d", cpy_sched_names[k_i], rc);
         cr_assert_geq(el, 5 - 1e-3);
-        cr_assert_lt(el, 6, "map waited for the 6 s item (%.2f s)", el);
+        cr_assert_lt(el, 45, "%s: map waited for the long item (%.2f s)", cpy_sched_names[k_i], el);
         weft_pool_destroy(p);
     }
 }
