@@ -16,14 +16,18 @@
  *     }
  *
  * The fd is an eventfd (non-blocking, close-on-exec) that is readable while
- * completions wait. It is written once each time the queue goes from empty to
- * non-empty, not once per completion: a loop that is busy collects many
- * completions per wake-up. Do not read the fd yourself: weft_cq_pop resets it
- * when it reports EAGAIN (reading it before popping is harmless; reading it
- * after the last pop may leave completions waiting behind an unreadable fd).
- * The fd may be readable with nothing to pop (a spurious wake-up: pop returns
- * EAGAIN at once). It works level-triggered and edge-triggered (EPOLLET):
- * every completion that finds the queue empty writes it again.
+ * completions wait. It is written once per transition from idle (weft_cq_pop
+ * has reported EAGAIN) to non-empty, not once per completion: completions
+ * that arrive while the loop is still popping write nothing, so a busy loop
+ * collects many completions per wake-up. Do not read the fd yourself:
+ * weft_cq_pop resets it when it reports EAGAIN (reading it before popping is
+ * harmless; reading it after the last pop may leave completions waiting
+ * behind an unreadable fd). The fd may be readable with nothing to pop (a
+ * spurious wake-up: pop returns EAGAIN at once). Level-triggered (poll,
+ * epoll, uv_poll, libevent) the loop may stop popping before EAGAIN: the fd
+ * stays readable while anything is left. Edge-triggered (EPOLLET), pop until
+ * EAGAIN on each wake-up, as with any edge-triggered fd: the next completion
+ * after that EAGAIN writes it again.
  *
  * Which calls may run concurrently on one queue:
  *
@@ -51,7 +55,7 @@ typedef struct weft_cq weft_cq;
 /** Counters of one completion queue, for tuning (weft_cq_stats). */
 typedef struct weft_cq_counters {
     uint64_t popped;  /**< completions handed out by weft_cq_pop (dropped ones included) */
-    uint64_t signals; /**< eventfd writes: empty-to-non-empty transitions */
+    uint64_t signals; /**< eventfd writes: idle-to-non-empty transitions (about one per wake-up) */
     uint64_t resets;  /**< pops that found the queue empty and reset the fd */
 } weft_cq_counters;
 

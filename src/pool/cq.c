@@ -10,28 +10,65 @@
  * has no ABA problem: nobody pops single nodes by CAS, so a node is never
  * re-pushed while a CAS still holds a stale `next`.
  *
- * Signalling. A producer whose CAS replaced NULL (the stack was empty) writes
- * the eventfd once, after the CAS; pushes onto a non-empty stack write
- * nothing. The consumer's pop, finding `batch` empty, exchanges; if that
- * returns NULL it resets the fd (one non-blocking read) and exchanges again;
- * only when that is NULL too does it return EAGAIN.
+ * States of `head`. IDLE (a sentinel, never a real node): the consumer's
+ * last pop returned EAGAIN, so the loop may be asleep in epoll. NULL: the
+ * consumer is busy: it took a stack and has not yet been told EAGAIN, so by
+ * the contract (cq.h: pop until EAGAIN) it will pop again. Otherwise: a
+ * stack, whose bottom node's next is NULL (a push onto IDLE links NULL).
+ * Only the consumer stores IDLE or NULL; producers only push.
  *
- * Why no completion is stranded behind an unreadable fd. Take an entry E
- * that is on the stack after the consumer's last pop returned EAGAIN (so
- * nobody will pop again unless the fd turns readable). Let P be the producer
- * that pushed the bottom node of the stack that holds E: P's CAS saw NULL, so
- * P writes the fd after that CAS. The consumer's final EAGAIN came from two
- * steps, reset R then exchange X2, which returned NULL; in head's
- * modification order P's CAS comes after X2 (otherwise X2 would have taken
- * P's node, and E with it or before it). P's write follows its CAS, which
- * follows X2, which follows R: the write comes after the reset, so the fd is
- * readable (the eventfd counter is nonzero) until the next reset, and the
- * next reset is followed by an exchange that takes E. The first exchange X1
- * only saves a syscall when entries wait. Spurious readability (a write
- * whose entry an earlier exchange already took) costs one empty pop.
- * The argument needs only that an eventfd write and read are ordered like
- * the surrounding code (they are syscalls: the kernel's counter is one
- * object under its lock) and the modification order of `head`.
+ * Signalling. A producer whose CAS replaced IDLE writes the eventfd once,
+ * after the CAS; pushes onto NULL (consumer busy) or onto a non-empty stack
+ * write nothing. So there is one write per loop wake-up, not one per
+ * exchange: completions that arrive while the loop is still working through
+ * a batch are picked up by its next pop without a syscall. (The first
+ * version wrote on every push onto NULL: each exchange that emptied the
+ * stack while the loop was still busy re-armed a write, 0.17-0.20 writes
+ * per completion under load in examples/http_server.)
+ *
+ * The consumer's pop, finding its private `batch` empty, exchanges head with
+ * NULL (an IDLE it finds counts as empty: a pop while idle). Non-empty: it
+ * reverses that stack into `batch` and stays busy. Empty: it goes idle: R,
+ * reset the fd (one non-blocking read); then C, CAS head from NULL to IDLE.
+ * C succeeds: EAGAIN. C fails (a push onto NULL came after the exchange):
+ * it takes the stack with a second exchange, writes the fd once more (W2,
+ * see below), and returns that stack's oldest entry, still busy.
+ *
+ * Why no completion is stranded behind an unreadable fd (the loop never
+ * sleeps in epoll while completions wait). Take any entry E, and C, the
+ * last successful CAS to IDLE before E's push in head's modification order
+ * (or the queue's creation, which stores IDLE with the fd reset), with R,
+ * the reset before it. C read NULL: everything pushed before C was taken
+ * by an earlier exchange. Two cases.
+ * (a) No exchange between C and E's push. Then E's push and every push
+ * since C stack up on P, the first push after C, which read the IDLE that
+ * C stored (only the consumer stores IDLE or NULL), so P writes the fd
+ * after its CAS. C is a release RMW and P's successful CAS an acquire one
+ * that reads C's value: C synchronizes-with P, so R (sequenced before C)
+ * happens-before P's write. The write lands after the reset, and the
+ * eventfd counter stays nonzero until the next reset, which comes from a
+ * pop after an exchange, and that exchange takes P's stack with E on it.
+ * (b) An exchange X between C and E's push. After X the consumer is busy
+ * (no successful C until after E's push, by the choice of C), so it pops
+ * again; its next successful C reads NULL and comes after E's push, so an
+ * exchange in between took E: E is handed out before the next EAGAIN.
+ * The argument needs of the eventfd only that a write and a read are
+ * ordered by happens-before like the code around them (they are syscalls
+ * on one kernel counter under its lock), and of head its modification
+ * order and the one release/acquire pair C -> P.
+ *
+ * The fd is readable while the consumer is busy (or the write that makes it
+ * so is on its way): the busy period began by taking a stack whose bottom
+ * was pushed onto IDLE, whose write is not reset before the next R; and
+ * after an R that does not end the busy period, W2 rewrites it. So a
+ * level-triggered loop may also stop popping early (a budget per wake-up)
+ * and is woken again at once; only edge-triggered use needs pop until
+ * EAGAIN, as any edge-triggered fd does. W2 costs a syscall only when a
+ * push falls between the exchange and C.
+ *
+ * Spurious readability: P's write may land after the consumer already took
+ * P's node and went idle; the loop then wakes, pops (exchange finds IDLE:
+ * empty), resets the fd and goes idle again, one read for nothing.
  *
  * Hooking into futures. notify links a node into the future's completion
  * hooks (future_impl.h); the hook's fire runs under the future's list lock
@@ -47,11 +84,11 @@
  * Lifetime of the queue against posts in flight. A post touches the queue
  * after its CAS only when it is a transition (the write, the counter); by
  * then the consumer may have popped its node, so destroy cannot rely on
- * the hooks alone. A push that may be a transition (it saw NULL) counts
+ * the hooks alone. A push that may be a transition (it saw IDLE) counts
  * itself in `posting` before its CAS and uncounts after its last use of the
  * queue; destroy, after removing the hooks, waits for `posting` to be 0. A
- * push onto a non-empty stack never touches the queue after its CAS, so the
- * busy path costs the CAS alone.
+ * push onto NULL or a non-empty stack never touches the queue after its CAS,
+ * so the busy path costs the CAS alone.
  *
  * References: notify retains f for the queue; pop hands that reference to
  * the caller or releases it; destroy releases what is left.
@@ -95,38 +132,50 @@ struct weft_cq {
     cq_node armed; /* sentinel of the armed list */
 };
 
+/* One eventfd write, counted. */
+static void signal_fd(weft_cq *cq)
+{
+    uint64_t one = 1;
+    while (write(cq->fd, &one, sizeof one) < 0) {
+        if (errno == EINTR)
+            continue;
+        /* EAGAIN: the counter is at its maximum, so the fd is readable. */
+        if (errno == EAGAIN)
+            break;
+        weft__die("write(eventfd)", errno);
+    }
+    atomic_fetch_add_explicit(&cq->signals, 1, memory_order_relaxed);
+}
+
+/* The consumer's "idle" mark in head (design note); never dereferenced. */
+static cq_node idle_mark;
+#define IDLE (&idle_mark)
+
 static void post(weft_cq *cq, cq_node *n)
 {
     bool guarded = false;
     cq_node *old = atomic_load_explicit(&cq->head, memory_order_relaxed);
     for (;;) {
-        n->next = old;
-        if (old == NULL && !guarded) {
+        n->next = old == IDLE ? NULL : old;
+        if (old == IDLE && !guarded) {
             /* This push may be a transition, which touches cq after the CAS
              * (the write): hold destroy off until then (design note). */
             atomic_fetch_add_explicit(&cq->posting, 1, memory_order_relaxed);
             guarded = true;
         }
         /* release: publishes the node (f, tag, next) to the consumer's
-         * acquire exchange in pop; and the posting increment above to
-         * destroy, whose pop took this node. */
-        if (atomic_compare_exchange_weak_explicit(&cq->head, &old, n, memory_order_release,
+         * acquire exchange in pop, and the posting increment above to
+         * destroy, whose pop took this node. acquire: when old is IDLE,
+         * pairs with the consumer's release CAS to IDLE in go_idle, so its
+         * reset of the fd happens-before our write below (design note). */
+        if (atomic_compare_exchange_weak_explicit(&cq->head, &old, n, memory_order_acq_rel,
                                                   memory_order_relaxed))
             break;
     }
     /* From here n may be popped and freed: only cq is used. */
-    if (old == NULL) {
-        /* Empty to non-empty: the one write of this transition. */
-        uint64_t one = 1;
-        while (write(cq->fd, &one, sizeof one) < 0) {
-            if (errno == EINTR)
-                continue;
-            /* EAGAIN: the counter is at its maximum, so the fd is readable. */
-            if (errno == EAGAIN)
-                break;
-            weft__die("write(eventfd)", errno);
-        }
-        atomic_fetch_add_explicit(&cq->signals, 1, memory_order_relaxed);
+    if (old == IDLE) {
+        /* Idle to non-empty: the one write of this wake-up. */
+        signal_fd(cq);
     }
     /* release: our last use of cq happens-before destroy's acquire load
      * that sees the count drop. */
@@ -156,7 +205,7 @@ int weft_cq_create(weft_cq **out)
         free(cq);
         return rc == ENOMEM || rc == EMFILE || rc == ENFILE ? rc : ENOMEM;
     }
-    atomic_init(&cq->head, NULL);
+    atomic_init(&cq->head, IDLE); /* idle, with the fd reset (design note) */
     atomic_init(&cq->signals, 0);
     atomic_init(&cq->posting, 0);
     atomic_init(&cq->popped, 0);
@@ -232,6 +281,27 @@ static void bump(_Atomic uint64_t *c)
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
+/* The consumer found nothing: reset the fd, then mark head IDLE. Returns
+ * NULL (idle now) or the stack of pushes that came in between (still busy,
+ * the fd written again so that it stays readable while busy). */
+static cq_node *go_idle(weft_cq *cq)
+{
+    uint64_t v;
+    while (read(cq->fd, &v, sizeof v) < 0 && errno == EINTR)
+        ;
+    bump(&cq->resets);
+    cq_node *expected = NULL;
+    /* release: orders the reset above before the write of the producer
+     * whose acquire CAS in post reads this IDLE (design note, C -> P). */
+    if (atomic_compare_exchange_strong_explicit(&cq->head, &expected, IDLE, memory_order_release,
+                                                memory_order_relaxed))
+        return NULL;
+    /* acquire: pairs with the release CAS in post, for every node taken. */
+    cq_node *s = atomic_exchange_explicit(&cq->head, NULL, memory_order_acquire);
+    signal_fd(cq); /* W2 (design note) */
+    return s;
+}
+
 int weft_cq_pop(weft_cq *cq, weft_future **f, void **tag)
 {
     if (cq == NULL)
@@ -239,14 +309,8 @@ int weft_cq_pop(weft_cq *cq, weft_future **f, void **tag)
     if (cq->batch == NULL) {
         /* acquire: pairs with the release CAS in post, for every node taken. */
         cq_node *s = atomic_exchange_explicit(&cq->head, NULL, memory_order_acquire);
-        if (s == NULL) {
-            uint64_t v;
-            while (read(cq->fd, &v, sizeof v) < 0 && errno == EINTR)
-                ;
-            bump(&cq->resets);
-            /* acquire: as above. The exchange after the reset is what the
-             * design note's argument needs. */
-            s = atomic_exchange_explicit(&cq->head, NULL, memory_order_acquire);
+        if (s == IDLE || s == NULL) {
+            s = go_idle(cq);
             if (s == NULL)
                 return EAGAIN;
         }
@@ -310,7 +374,8 @@ void weft_cq_destroy(weft_cq *cq)
     while (atomic_load_explicit(&cq->posting, memory_order_acquire) != 0)
         sched_yield();
     /* acquire: pairs with the release CAS in post (the last fires). */
-    free_list(atomic_exchange_explicit(&cq->head, NULL, memory_order_acquire));
+    cq_node *s = atomic_exchange_explicit(&cq->head, NULL, memory_order_acquire);
+    free_list(s == IDLE ? NULL : s);
     free_list(cq->batch);
     close(cq->fd);
     pthread_mutex_destroy(&cq->armed_lock);

@@ -10,7 +10,9 @@
  * after it is done), cancel some, and release their references at once. The
  * main thread is the event loop: it polls the fd (10 s without a wake-up
  * while completions are owed is a stranded completion: failure) and pops
- * until EAGAIN. Every third round the loop destroys the queue half-way, with
+ * until EAGAIN, or, in every other round, at most a random budget of 1 to 4
+ * per wake-up (a level-triggered loop may stop early: the fd must stay
+ * readable while anything is left). Every third round the loop destroys the queue half-way, with
  * futures still pending and completions never popped (what the sanitizers
  * check there is that nothing is leaked, freed twice or posted to a dead
  * queue). Invariants: every notification is posted exactly once, with its
@@ -94,6 +96,7 @@ static bool run_round(int round, int threads)
     for (size_t i = 0; i < n; i++)
         notes[i].cancel = xorshift(&s) % 16 == 0;
     bool early_destroy = round % 3 == 2;
+    bool budgeted = round % 4 >= 2;
     pthread_t th[STRESS_MAX_THREADS];
     for (int t = 0; t < threads; t++)
         pthread_create(&th[t], NULL, notifier, (void *)(uintptr_t)t);
@@ -107,7 +110,8 @@ static bool run_round(int round, int threads)
         }
         weft_future *f;
         void *tag;
-        while (weft_cq_pop(cq, &f, &tag) == 0) {
+        unsigned budget = budgeted ? 1 + xorshift(&s) % 4 : UINT32_MAX;
+        while (budget-- > 0 && weft_cq_pop(cq, &f, &tag) == 0) {
             note *nt = tag;
             if (!weft_future_done(f))
                 stress_fail("posted before done");
