@@ -21,8 +21,8 @@
  * One request per connection is in flight at a time (HTTP/1.1 without
  * pipelining, as wrk and browsers send). Port 0 picks a free port; the
  * first line on stdout is "listening on ADDR:PORT". SIGINT/SIGTERM stop
- * it; it then prints its counters (requests, eventfd writes per completion)
- * on stdout and exits 0.
+ * it; it then prints its counters (requests, eventfd writes per completion
+ * and per loop wake-up for completions) on stdout and exits 0.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -337,6 +337,7 @@ typedef struct server {
      * that every pointer in the batch stays valid. */
     conn *graveyard;
     uint64_t requests, bad, completions;
+    uint64_t wakeups; /* epoll_wait returns that found the completion fd readable */
 } server;
 
 static void conn_free(server *sv, conn *c)
@@ -626,6 +627,7 @@ static void run(server *sv)
                 continue;
             }
             if (d == &tag_cq) {
+                sv->wakeups++;
                 drain_completions(sv);
                 continue;
             }
@@ -799,8 +801,10 @@ int main(int argc, char **argv)
     close(sv.ep);
     close(sv.sfd);
     close(sv.lfd);
-    printf("requests %llu, bad %llu, completions %llu, eventfd writes %llu (%.3f per completion)\n",
+    printf("requests %llu, bad %llu, completions %llu, eventfd writes %llu (%.3f per completion), "
+           "completion wake-ups %llu (%.3f writes per wake-up)\n",
            (unsigned long long)sv.requests, (unsigned long long)sv.bad, (unsigned long long)completions,
-           (unsigned long long)signals, completions ? (double)signals / (double)completions : 0.0);
+           (unsigned long long)signals, completions ? (double)signals / (double)completions : 0.0,
+           (unsigned long long)sv.wakeups, sv.wakeups ? (double)signals / (double)sv.wakeups : 0.0);
     return 0;
 }

@@ -7,6 +7,7 @@
     tools/bench.py --filter 'lock|fib'  # only the cases whose name matches
     tools/bench.py --bin-dir bundle/bin # run a bundle made by tools/bundle.sh (no build)
     tools/bench.py --publish            # full suite, report spliced into docs/BENCHMARKS.md
+    tools/bench.py --filter server      # the server case alone (below)
 
 Every case runs in every executable that has it (bench_weft: weft, its mutex
 twin, pthreads, oneTBB, GLib, Concurrency Kit; bench_omp_gomp and
@@ -14,6 +15,17 @@ bench_omp_llvm: OpenMP on libgomp and on LLVM's libomp). The results go to
 OUT/results.json (Google Benchmark's JSON, merged), OUT/REPORT.md (one table per
 case, ratios to the baseline and to the best peer) and OUT/plots/*.png.
 See docs/BENCHMARKS.md.
+
+The `server` case (issue 9) is not a Google Benchmark case: it runs when
+--filter matches "server", and then on its own. It builds
+examples/http_server in the build folder (or takes BIN_DIR/http_server),
+and tools/bench_server.py starts it on 127.0.0.1 and drives it with wrk
+(-d 10s, 64 connections), --reps (at least 3) interleaved repetitions over
+the modes stealing|mutex|pthread and the handler costs of --server-costs
+(SHA-256 rounds: 1 is about 2 us, 60 about 100 us). It writes
+OUT/server.md (requests/s, p50, p99 per mode and cost, ratios to the
+pthread pool, eventfd writes per completion) and OUT/server.json, and
+fails if any response was not 2xx.
 """
 import argparse
 import json
@@ -153,6 +165,41 @@ def update(path, new, rerun):
     return old
 
 
+def wants_server(args):
+    """The server case runs when the filter names it (never in the full suite or the smoke)."""
+    return bool(args.filter) and re.search(args.filter, "server") is not None and not args.smoke
+
+
+def run_server_case(args):
+    """The `server` case: examples/http_server under wrk, through tools/bench_server.py."""
+    if args.bin_dir:
+        server = os.path.join(os.path.abspath(args.bin_dir), "http_server")
+    else:
+        server = os.path.join(args.build_dir, "examples", "http_server")
+        if not args.no_build:
+            if not os.path.exists(os.path.join(args.build_dir, "build.ninja")):
+                log(f"== configuring {args.build_dir} (release)")
+                subprocess.run(["meson", "setup", args.build_dir, "--buildtype=release", "-Dbench=true",
+                                "-Dtests=false"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            log(f"== building examples/http_server in {args.build_dir}")
+            subprocess.run(["ninja", "-C", args.build_dir, "examples/http_server"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
+    os.makedirs(args.out, exist_ok=True)
+    md, js = os.path.join(args.out, "server.md"), os.path.join(args.out, "server.json")
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "bench_server.py"), "--server", server,
+           "--reps", str(max(3, args.reps)), "--duration", "10", "--connections", "64",
+           "--costs", args.server_costs, "--modes", "stealing,mutex,pthread", "--json", js]
+    if args.server_baseline:
+        cmd += ["--baseline", args.server_baseline]
+    log(f"== server case: {' '.join(cmd[1:])}")
+    with open(md, "w") as out:
+        rc = subprocess.run(cmd, cwd=ROOT, stdout=out).returncode
+    with open(md) as f:
+        log(f.read())
+    log(f"== server report: {md}")
+    return rc == 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, threads 1,2, one round, no repetitions")
@@ -181,7 +228,16 @@ def main():
                     help="replace only the cases run now (see --filter) in OUT/results.json, keep the others")
     ap.add_argument("--publish", action="store_true",
                     help="also put the report into docs/BENCHMARKS.md and its plots into docs/bench/")
+    ap.add_argument("--server-costs", default="1,60",
+                    help="server case: handler costs in SHA-256 rounds (1 ~ 2 us, 60 ~ 100 us)")
+    ap.add_argument("--server-baseline", metavar="HTTP_SERVER",
+                    help="server case: another build's http_server, run interleaved as MODE@baseline")
     args = ap.parse_args()
+
+    if wants_server(args):
+        if not run_server_case(args):
+            sys.exit("server case failed (non-2xx responses, socket errors, or the server did not run)")
+        return
 
     if args.bin_dir:
         bin_dir = os.path.abspath(args.bin_dir)

@@ -5,6 +5,7 @@
                           [--duration 10] [--connections 64] [--threads 2]
                           [--workers 2] [--costs 1,60]
                           [--modes stealing,mutex,pthread] [--json out.json]
+                          [--baseline OTHER/examples/http_server]
 
 For each repetition, every (cost, mode) pair runs once, in an order rotated
 from one repetition to the next (interleaved: a slow moment on a shared
@@ -12,10 +13,14 @@ machine hits every mode alike). Each run starts a fresh server on
 127.0.0.1 with an ephemeral port, drives it with
 `wrk --latency -t T -c C -d Ds` (C <= 64, D <= 10), stops it with SIGTERM
 and reads its counters. Reports per (cost, mode) the median over the
-repetitions of requests/s, p50 and p99 latency and eventfd writes per
-completion, and the median of the per-repetition ratios against the pthread
+repetitions of requests/s, p50 and p99 latency, eventfd writes per
+completion, completions per loop wake-up and writes per wake-up, and the median of the per-repetition ratios against the pthread
 pool (ratios from the same repetition only). Fails (exit 1) if any response
 was not 2xx or wrk saw socket errors. Prints a Markdown table.
+
+--baseline adds, for each weft mode, a contender MODE@baseline run from
+another build of the server (e.g. main before a change), interleaved with
+the rest: a before/after comparison under the same load.
 """
 import argparse
 import json
@@ -52,8 +57,11 @@ def parse_wrk(out):
 
 
 def run_one(args, mode, cost):
+    server = args.server
+    if mode.endswith("@baseline"):
+        server, mode = args.baseline, mode[:-len("@baseline")]
     srv = subprocess.Popen(
-        [args.server, "-a", "127.0.0.1", "-p", "0", "-q", "-m", mode, "-c", str(cost), "-w", str(args.workers)],
+        [server, "-a", "127.0.0.1", "-p", "0", "-q", "-m", mode, "-c", str(cost), "-w", str(args.workers)],
         stdout=subprocess.PIPE, text=True)
     try:
         line = srv.stdout.readline()
@@ -77,7 +85,16 @@ def run_one(args, mode, cost):
     m = re.search(r"completions (\d+), eventfd writes (\d+) \(([\d.]+) per completion\)", tail)
     res["writes_per_completion"] = float(m.group(3)) if m else float("nan")
     res["completions"] = int(m.group(1)) if m else 0
+    m = re.search(r"completion wake-ups (\d+) \(([\d.]+) writes per wake-up\)", tail)
+    res["writes_per_wakeup"] = float(m.group(2)) if m else float("nan")  # a baseline may not print it
+    res["wakeups"] = int(m.group(1)) if m else 0
     return res
+
+
+def per_wakeup(rs):
+    """Median completions per loop wake-up for completions ("" if the server does not count them)."""
+    v = [r["completions"] / r["wakeups"] for r in rs if r.get("wakeups")]
+    return f"{statistics.median(v):.1f}" if v else ""
 
 
 def main():
@@ -91,6 +108,7 @@ def main():
     ap.add_argument("--costs", default="1,60")
     ap.add_argument("--modes", default="stealing,mutex,pthread")
     ap.add_argument("--json")
+    ap.add_argument("--baseline", help="another http_server binary: adds MODE@baseline contenders")
     args = ap.parse_args()
     if not (1 <= args.duration <= 10 and 1 <= args.connections <= 64 and args.threads <= args.connections):
         sys.exit("bounded on purpose: --duration 1..10, --connections 1..64, threads <= connections")
@@ -98,6 +116,10 @@ def main():
         sys.exit(f"{args.server}: not built (ninja -C build examples/http_server)")
     costs = [int(c) for c in args.costs.split(",")]
     modes = args.modes.split(",")
+    if args.baseline:
+        if not os.access(args.baseline, os.X_OK):
+            sys.exit(f"{args.baseline}: not executable")
+        modes += [f"{m}@baseline" for m in modes if m != "pthread"]
     pairs = [(c, m) for c in costs for m in modes]
     runs = {p: [] for p in pairs}
     bad = []
@@ -106,8 +128,9 @@ def main():
         for cost, mode in order:
             r = run_one(args, mode, cost)
             runs[(cost, mode)].append(r)
-            print(f"rep {rep + 1} cost {cost:>3} {mode:>8}: {r['rps']:9.0f} req/s  p50 {r['p50_ms']:.3f} ms  "
-                  f"p99 {r['p99_ms']:.3f} ms  writes/completion {r['writes_per_completion']:.3f}", file=sys.stderr)
+            print(f"rep {rep + 1} cost {cost:>3} {mode:>17}: {r['rps']:9.0f} req/s  p50 {r['p50_ms']:.3f} ms  "
+                  f"p99 {r['p99_ms']:.3f} ms  writes/completion {r['writes_per_completion']:.3f}  "
+                  f"writes/wake-up {r['writes_per_wakeup']:.3f}", file=sys.stderr, flush=True)
             if r["non2xx"] or r["socket_errors"]:
                 bad.append((rep, cost, mode, r["non2xx"], r["socket_errors"]))
             time.sleep(0.5)
@@ -117,8 +140,8 @@ def main():
           f"-d{args.duration}s, {args.workers} pool workers, {args.reps} interleaved repetitions (medians; "
           f"ratios are medians of same-repetition ratios against the pthread pool).\n")
     print("| SHA-256 rounds | mode | requests/s | vs pthread | p50 ms | p99 ms | p99 vs pthread | "
-          "eventfd writes / completion |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+          "eventfd writes / completion | completions / wake-up | writes / wake-up |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for cost in costs:
         for mode in modes:
             rs = runs[(cost, mode)]
@@ -129,7 +152,8 @@ def main():
                 p99r = f"{med([a['p99_ms'] / b['p99_ms'] for a, b in zip(rs, base)]):.2f}x"
             print(f"| {cost} | {mode} | {med([r['rps'] for r in rs]):.0f} | {ratio} | "
                   f"{med([r['p50_ms'] for r in rs]):.3f} | {med([r['p99_ms'] for r in rs]):.3f} | {p99r} | "
-                  f"{med([r['writes_per_completion'] for r in rs]):.3f} |")
+                  f"{med([r['writes_per_completion'] for r in rs]):.3f} | {per_wakeup(rs)} | "
+                  f"{med([r['writes_per_wakeup'] for r in rs]):.3f} |")
     print(f"\nnon-2xx responses and socket errors: {'none' if not bad else bad}")
     if args.json:
         with open(args.json, "w") as f:
