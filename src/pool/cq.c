@@ -19,12 +19,11 @@
  *
  * Signalling. A producer whose CAS replaced IDLE writes the eventfd once,
  * after the CAS; pushes onto NULL (consumer busy) or onto a non-empty stack
- * write nothing. So there is one write per loop wake-up, not one per
- * exchange: completions that arrive while the loop is still working through
- * a batch are picked up by its next pop without a syscall. (The first
- * version wrote on every push onto NULL: each exchange that emptied the
- * stack while the loop was still busy re-armed a write, 0.17-0.20 writes
- * per completion under load in examples/http_server.)
+ * write nothing. So there is at most one write per loop wake-up (plus a
+ * rare W2), not one per exchange: completions that arrive while the loop is
+ * still popping are picked up by its next pop without a syscall. (The
+ * first version wrote on every push onto an empty stack, so also after
+ * each exchange the loop made while still popping.)
  *
  * The consumer's pop, finding its private `batch` empty, exchanges head with
  * NULL (an IDLE it finds counts as empty: a pop while idle). Non-empty: it
