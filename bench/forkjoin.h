@@ -1,6 +1,7 @@
 /* bench/forkjoin.h: what the fork-join cases of bench/ share (fib, knapsack,
- * pi, uts, cilksort, matmul, queens, strassen, skynet, nqueens), so that a
- * case file holds only its problem and its algorithm per contender.
+ * pi, uts, cilksort, matmul, queens, strassen, skynet, nqueens, tiny_tree),
+ * so that a case file holds only its problem and its algorithm per
+ * contender.
  *
  * A case file includes bench.h, then defines
  *

@@ -33,9 +33,14 @@ static ctx *ctx_new(const wb_params *p)
     return c;
 }
 
-#ifdef WB_OMP_BUILD
-#include <omp.h>
+static void ctx_free(ctx *c)
+{
+    free(c);
+}
 
+#include "forkjoin.h"
+
+#if defined(WB_OMP_BUILD)
 static uint64_t tree_omp(uint64_t count)
 {
     if (count == 0)
@@ -50,12 +55,6 @@ static uint64_t tree_omp(uint64_t count)
     return a + b + 1;
 }
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return ctx_new(p);
-}
-
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -67,25 +66,17 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
 
 typedef struct tree_arg {
     weft_pool *pool;
     uint64_t count, result;
 } tree_arg;
 
-static void tree_task(void *p)
+/* One node: fork both subtrees, join; on weft_group (frames = false) or
+ * weft_spawn / weft_sync. */
+WB_FJ_DECLARE(tree);
+WB_FJ_INLINE void tree_body(void *p, bool frames)
 {
     tree_arg *a = p;
     if (a->count == 0) {
@@ -96,85 +87,34 @@ static void tree_task(void *p)
     tree_arg x = {a->pool, left, 0};
     tree_arg y = {a->pool, a->count - 1 - left, 0};
     weft_group g;
-    wb_group_init(&g, a->pool);
-    wb_group_run(&g, tree_task, &x);
-    wb_group_run(&g, tree_task, &y);
-    wb_group_wait(&g);
+    wb_fj_init(&g, a->pool, frames);
+    wb_fj_spawn(&g, frames, WB_FJ_FN(tree, frames), &x);
+    wb_fj_spawn(&g, frames, WB_FJ_FN(tree, frames), &y);
+    wb_fj_join(&g, frames, 2);
     a->result = x.result + y.result + 1;
 }
+WB_FJ_DEFINE(tree, tree_body)
 
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
+/* As in bench/skynet.c: weft_group's root on the caller, weft_frames' in the pool. */
+static uint64_t run_weft_path(ctx *c, bool frames, const char *who)
 {
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
-static uint64_t run_weft(void *arg, wb_round *r)
-{
-    (void)r;
-    ctx *c = arg;
     tree_arg root = {c->runtime, c->nodes, 0};
-    tree_task(&root);
-    return check(c, root.result, "weft");
+    if (frames)
+        wb_weft_run(c->runtime, tree_frame, &root);
+    else
+        tree_weft(&root);
+    return check(c, root.result, who);
 }
-
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    free(c);
-}
+WB_FJ_WEFT_ROUNDS(run_weft_path)
 
 #ifdef WB_HAVE_TBB
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
     ctx *c = arg;
     return check(c, wb_tbb_tree(c->runtime, c->nodes), "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case tiny_tree_case = {
@@ -189,4 +129,4 @@ static const wb_case tiny_tree_case = {
     .smoke_size = 100,
 };
 
-WB_REGISTER(tiny_tree_case, impls)
+WB_FJ_CASE(tiny_tree_case, run_omp, run_lace, run_weft, run_weft_frames, run_tbb)
