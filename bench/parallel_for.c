@@ -46,6 +46,7 @@ static ctx *ctx_new(const wb_params *p)
     c->threads = p->threads;
     body(c, 0, c->n);
     c->expect = atomic_load_explicit(&c->sum, memory_order_relaxed);
+    atomic_store_explicit(&c->sum, 0, memory_order_relaxed);
     return c;
 }
 
@@ -60,21 +61,14 @@ static uint64_t check(ctx *c, const char *who)
     return c->n;
 }
 
-static void *prepare(ctx *c)
+static void ctx_free(ctx *c)
 {
-    atomic_store_explicit(&c->sum, 0, memory_order_relaxed);
-    return c;
+    free(c);
 }
 
-#ifdef WB_OMP_BUILD
-#include <omp.h>
+#include "contenders.h"
 
-static void *setup_omp(const wb_params *p, const char **why)
-{
-    (void)why;
-    return prepare(ctx_new(p));
-}
-
+#if defined(WB_OMP_BUILD)
 static uint64_t run_omp(void *arg, wb_round *r)
 {
     (void)r;
@@ -86,40 +80,7 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, WB_OMP_NAME);
 }
 
-static void teardown_omp(void *arg)
-{
-    free(arg);
-}
-
-static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp, teardown_omp}};
-
 #else
-#include "weft_pool.h"
-#ifdef WB_HAVE_TBB
-#include "peer_tbb.h"
-#endif
-
-static void *setup_weft_sched(const wb_params *p, bool mutex_twin, const char **why)
-{
-    ctx *c = ctx_new(p);
-    if (wb_weft_pool_create((weft_pool **)&c->runtime, p->threads, mutex_twin) != 0) {
-        *why = "weft_pool_create failed";
-        free(c);
-        return NULL;
-    }
-    return prepare(c);
-}
-
-static void *setup_weft(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, false, why);
-}
-
-static void *setup_weft_mutex(const wb_params *p, const char **why)
-{
-    return setup_weft_sched(p, true, why);
-}
-
 static uint64_t run_weft(void *arg, wb_round *r)
 {
     (void)r;
@@ -129,26 +90,7 @@ static uint64_t run_weft(void *arg, wb_round *r)
     return check(c, "weft");
 }
 
-static void teardown_weft(void *arg)
-{
-    ctx *c = arg;
-    weft_pool_destroy(c->runtime);
-    free(c);
-}
-
 #ifdef WB_HAVE_TBB
-static void *setup_tbb(const wb_params *p, const char **why)
-{
-    ctx *c = ctx_new(p);
-    c->runtime = wb_tbb_create(p->threads);
-    if (c->runtime == NULL) {
-        *why = "task_arena failed";
-        free(c);
-        return NULL;
-    }
-    return prepare(c);
-}
-
 static uint64_t run_tbb(void *arg, wb_round *r)
 {
     (void)r;
@@ -156,22 +98,7 @@ static uint64_t run_tbb(void *arg, wb_round *r)
     wb_tbb_parallel_for(c->runtime, 0, c->n, GRAIN, body, c);
     return check(c, "tbb");
 }
-
-static void teardown_tbb(void *arg)
-{
-    ctx *c = arg;
-    wb_tbb_destroy(c->runtime);
-    free(c);
-}
 #endif
-
-static const wb_impl impls[] = {
-    {"weft", setup_weft, run_weft, teardown_weft},
-    {"weft_mutex", setup_weft_mutex, run_weft, teardown_weft},
-#ifdef WB_HAVE_TBB
-    {"tbb", setup_tbb, run_tbb, teardown_tbb},
-#endif
-};
 #endif
 
 static const wb_case parallel_for_case = {
@@ -189,4 +116,4 @@ static const wb_case parallel_for_case = {
     .n_args = 2,
 };
 
-WB_REGISTER(parallel_for_case, impls)
+WB_CASE(parallel_for_case, run_omp, run_weft, run_tbb)
