@@ -236,7 +236,6 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, WB_OMP_NAME);
 }
 
-
 #elif defined(WB_LACE_BUILD)
 VOID_TASK_5(merge_lace, elm *, low1, elm *, high1, elm *, low2, elm *, high2, elm *, dest)
 {

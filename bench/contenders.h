@@ -47,7 +47,6 @@ static void teardown_omp(void *arg)
     ctx_free(arg);
 }
 
-
 #elif defined(WB_LACE_BUILD)
 #include "peer_lace.h"
 
@@ -63,7 +62,6 @@ static void teardown_lace(void *arg)
     wb_lace_stop();
     ctx_free(arg);
 }
-
 
 #else
 #include "weft_pool.h"
@@ -128,11 +126,11 @@ static void teardown_tbb(void *arg)
 #endif
 
 #if defined(WB_OMP_BUILD)
-#define WB_CASE(case_, run_omp_, run_weft_, run_tbb_)                                                         \
+#define WB_CASE(case_, run_omp_, run_weft_, run_tbb_)                                                        \
     static const wb_impl impls[] = {{WB_OMP_NAME, setup_omp, run_omp_, teardown_omp}};                       \
     WB_REGISTER(case_, impls)
 #elif !defined(WB_LACE_BUILD)
-#define WB_CASE(case_, run_omp_, run_weft_, run_tbb_)                                                         \
+#define WB_CASE(case_, run_omp_, run_weft_, run_tbb_)                                                        \
     static const wb_impl impls[] = {{"weft", setup_weft, run_weft_, teardown_weft},                          \
                                     {"weft_mutex", setup_weft_mutex, run_weft_, teardown_weft},              \
                                     WB_TBB_IMPL(run_tbb_)};                                                  \

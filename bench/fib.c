@@ -100,7 +100,6 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-
 #elif defined(WB_LACE_BUILD)
 TASK_1(uint64_t, fib_lace2, int, n)
 {

@@ -36,21 +36,20 @@
 #include "contenders.h"
 
 #if defined(WB_OMP_BUILD)
-#define WB_FJ_CASE(case_, run_omp_, run_lace_, run_weft_, run_frames_, run_tbb_)                              \
+#define WB_FJ_CASE(case_, run_omp_, run_lace_, run_weft_, run_frames_, run_tbb_)                             \
     WB_CASE(case_, run_omp_, run_weft_, run_tbb_)
 
 #elif defined(WB_LACE_BUILD)
-#define WB_FJ_CASE(case_, run_omp_, run_lace_, run_weft_, run_frames_, run_tbb_)                              \
+#define WB_FJ_CASE(case_, run_omp_, run_lace_, run_weft_, run_frames_, run_tbb_)                             \
     static const wb_impl impls[] = {{"lace", setup_lace, run_lace_, teardown_lace}};                         \
     WB_REGISTER(case_, impls)
 
 #else
-#define WB_FJ_CASE(case_, run_omp_, run_lace_, run_weft_, run_frames_, run_tbb_)                              \
-    static const wb_impl impls[] = {                                                                         \
-        {"weft", setup_weft, run_weft_, teardown_weft},                                                      \
-        {"weft_mutex", setup_weft_mutex, run_weft_, teardown_weft},                                          \
-        {"weft_frames", setup_weft, run_frames_, teardown_weft},                                             \
-        WB_TBB_IMPL(run_tbb_)};                                                                              \
+#define WB_FJ_CASE(case_, run_omp_, run_lace_, run_weft_, run_frames_, run_tbb_)                             \
+    static const wb_impl impls[] = {{"weft", setup_weft, run_weft_, teardown_weft},                          \
+                                    {"weft_mutex", setup_weft_mutex, run_weft_, teardown_weft},              \
+                                    {"weft_frames", setup_weft, run_frames_, teardown_weft},                 \
+                                    WB_TBB_IMPL(run_tbb_)};                                                  \
     WB_REGISTER(case_, impls)
 
 /* Defines the round functions run_weft and run_weft_frames from
@@ -72,7 +71,7 @@
  * `frames` is a compile-time constant at every call (see above): false forks
  * on the weft_group *g (g is initialised here), true on weft_spawn (g is not
  * touched). */
-#define WB_FJ_INLINE static inline __attribute__((always_inline))
+#define WB_FJ_INLINE           static inline __attribute__((always_inline))
 
 WB_FJ_INLINE void wb_fj_init(weft_group *g, void *pool, bool frames)
 {

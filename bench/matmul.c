@@ -170,7 +170,6 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, WB_OMP_NAME);
 }
 
-
 #elif defined(WB_LACE_BUILD)
 /* Lace's rec_matmul, with the split above: eight task arguments, hence lace14. */
 VOID_TASK_8(mm_lace, const real *, a, const real *, b, real *, c, int, m, int, n, int, p, int, ld, int, add)

@@ -97,7 +97,6 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-
 #elif defined(WB_LACE_BUILD)
 TASK_2(uint64_t, pi_lace, long, start, long, cnt)
 {

@@ -209,7 +209,6 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, WB_OMP_NAME);
 }
 
-
 #elif defined(WB_LACE_BUILD)
 VOID_TASK_1(st_lace, const st_job *, j)
 {

@@ -135,7 +135,6 @@ static uint64_t run_omp(void *arg, wb_round *r)
     return check(c, got, WB_OMP_NAME);
 }
 
-
 #elif defined(WB_LACE_BUILD)
 #include <alloca.h>
 
