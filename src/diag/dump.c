@@ -101,12 +101,12 @@ static void dump_pool(weft__out *o, const weft_pool *p)
     weft__out_quoted(o, p->prefix);
     weft__out_str(o, ": ");
     weft__out_u64(o, s->nworkers);
-    weft__out_str(o, s->kind == WEFT_SCHED_MUTEX ? " workers (mutex scheduler)" : " workers (stealing)");
+    weft__out_str(o, s->ops == &weft__steal_ops ? " workers (stealing)" : " workers (mutex scheduler)");
     if (atomic_load_explicit(&s->broken, memory_order_relaxed))
         weft__out_str(o, ", broken");
     if (atomic_load_explicit(&p->shut, memory_order_relaxed))
         weft__out_str(o, ", shut down");
-    if (s->kind == WEFT_SCHED_STEALING) {
+    if (s->ops == &weft__steal_ops) {
         const weft_ring *r = &s->inj.ring;
         uint64_t h = weft__ring_count(r, atomic_load_explicit(&((weft_ring *)r)->head, memory_order_relaxed));
         uint64_t t = weft__ring_count(r, atomic_load_explicit(&((weft_ring *)r)->tail, memory_order_relaxed));

@@ -85,7 +85,7 @@ void weft__pool_count_submit(weft_pool *p, int delta)
 
 void weft__pool_count_start(weft_pool *p)
 {
-    weft__worker *w = weft__tls_worker;
+    weft__worker *w = weft__tls_self;
     if (w != NULL && w->s == &p->sched) {
         weft__stat_inc(&p->started[w->index].n);
         return;

@@ -160,14 +160,7 @@ static inline void run_group_helped(weft__worker *w, weft__task *t)
      * (a misuse) could tell the difference. */
     uint64_t frames = weft__frames_mark();
     w->mark = w->depth;
-    if (WEFT_UNLIKELY(w->s->kind == WEFT_SCHED_MUTEX)) {
-        uint64_t saved_frame = w->frame;
-        w->frame = ++w->seq;
-        fn(arg);
-        w->frame = saved_frame;
-    } else {
-        fn(arg);
-    }
+    fn(arg);
     weft__frames_join_to(frames);
     w->mark = saved_mark;
     weft__group_done(g);

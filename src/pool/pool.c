@@ -45,6 +45,7 @@
 
 #include "diag/diag_impl.h"
 #include "pool/future_impl.h"
+#include "sched/stats.h"
 #include "thread/exit.h"
 #include "thread/fork.h"
 #include "weft/thread.h"
@@ -316,7 +317,8 @@ int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
     p->started = aligned_alloc(WEFT_CACHELINE, n * sizeof *p->started);
     int rc = p->threads != NULL && args != NULL && p->started != NULL ? 0 : ENOMEM;
     if (rc == 0)
-        rc = weft__sched_init(&p->sched, n, opts->scheduler);
+        rc = weft__sched_init(&p->sched, n,
+                              opts->scheduler == WEFT_SCHED_MUTEX ? &weft__mutexq_ops : &weft__steal_ops);
     if (rc != 0) {
         free(p->started);
         free(args);

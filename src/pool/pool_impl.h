@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "sched/sched.h"
+#include "sched/steal.h"
 #include "sync/eventcount.h"
 #include "thread/fork.h"
 #include "weft/pool.h"
@@ -76,7 +77,7 @@ typedef struct weft__pool_started {
 /* Whether the calling thread is one of p's workers. */
 static inline bool weft__pool_is_own_worker(const weft_pool *p)
 {
-    return weft__tls_worker != NULL && weft__tls_worker->s == &p->sched;
+    return weft__tls_self != NULL && weft__tls_self->s == &p->sched;
 }
 
 /* The checks every entry point makes before queueing work: EPIPE for a broken

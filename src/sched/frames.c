@@ -82,7 +82,7 @@
  * frames of its own still on the stack has them joined by the runner
  * (weft__frames_sync_to_base), as Cilk's implicit sync does.
  */
-#include "sched/sched.h"
+#include "sched/steal.h"
 
 #include <stdlib.h>
 

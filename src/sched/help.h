@@ -1,6 +1,7 @@
 /* sched/help.h: how blocking waits inside a pool worker run other tasks
  * instead of blocking the worker's thread (so nested waits never deadlock,
- * even with max_workers = 1). Implemented by the scheduler (src/sched/). */
+ * even with max_workers = 1). Implemented by the scheduler (src/sched/:
+ * help.c, and idle.c for the before-block hook). */
 #ifndef WEFT_SCHED_HELP_H
 #define WEFT_SCHED_HELP_H
 
@@ -39,8 +40,8 @@ void weft__sched_wake_helpers(void);
  * (queue/queue_mutex.c). Begin right before the thread sleeps in the kernel,
  * end right after, when begin returned true. On a pool worker begin makes the tasks left on its deque
  * visible to the other workers (or wakes one) and takes the thread offline
- * in QSBR; end puts it back online (sched/worker.c). Any thread; a TLS load
- * and a return on threads that are not workers. */
+ * in QSBR; end puts it back online (sched/idle.c). Any thread; a TLS load
+ * and a return on threads that are not stealing workers. */
 bool weft__sched_block_begin(void);
 void weft__sched_block_end(void);
 

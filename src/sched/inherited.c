@@ -11,7 +11,10 @@
  *     single thread can always read: the injector ring (a slot a vanished
  *     thread claimed but never published reads as empty and ends the drain),
  *     the overflow list and the mutex FIFO when their lock is free, each
- *     worker's deque (owner pops), the free lists and the spare ring;
+ *     worker's deque (owner pops), the free lists and the spare ring (the
+ *     queues are the scheduler's own, so each scheduler's table has an
+ *     abandon that hands them to weft__task_abandon: worker.c, mutexq.c;
+ *     the free lists and the spare ring are neutral, here);
  *   - a queued submission is dropped as by shutdown(cancel_futures): exec
  *     with ECANCELED cancels its future (waking any waiter in the child and
  *     running its callbacks in the calling thread) and releases the pool's
@@ -25,7 +28,7 @@
 
 #include <stdlib.h>
 
-static void drop(weft__task *t)
+void weft__task_abandon(weft__task *t)
 {
     if (t->tag & WEFT__TASK_CANCELLABLE) {
         weft__task copy = *t;
@@ -36,36 +39,12 @@ static void drop(weft__task *t)
     }
 }
 
-static void drop_list(weft__task *t)
-{
-    while (t != NULL) {
-        weft__task *next = t->next;
-        drop(t);
-        t = next;
-    }
-}
-
 void weft__sched_abandon(weft__sched *s)
 {
+    s->ops->abandon(s);
     void *item;
-    if (s->kind == WEFT_SCHED_STEALING) {
-        while (weft__ring_pop(&s->inj.ring, &item) == 0)
-            drop(item);
-        if (!weft_lock_locked(&s->inj.lock))
-            drop_list(s->inj.head);
-        weft__injector_deinit(&s->inj);
-    } else if (pthread_mutex_trylock(&s->fifo.mu) == 0) {
-        drop_list(s->fifo.head);
-        s->fifo.head = s->fifo.tail = NULL;
-        pthread_mutex_unlock(&s->fifo.mu);
-    }
     for (size_t i = 0; i < s->nworkers; i++) {
         weft__worker *w = &s->workers[i];
-        if (s->kind == WEFT_SCHED_STEALING) {
-            while ((item = weft__deque_pop(&w->dq)) != NULL)
-                drop(item);
-            weft__deque_deinit(&w->dq);
-        }
         while (w->free_list != NULL) {
             weft__task *t = w->free_list;
             w->free_list = t->next;

@@ -22,14 +22,26 @@
  * others wait on cv (nidle == nworkers - 1) marks the scheduler finished and
  * broadcasts; workers blocked in helping waits are not counted, so a task
  * that still runs keeps the workers alive for the work it may spawn.
+ *
+ * A burst of outside submissions to an idle pool: each append signals one
+ * waiter while any waits, so k submissions wake at most min(k, nidle)
+ * workers, one per task (tests/pool: burst_to_idle_pool_...).
+ *
+ * It is reached only through its ops table (weft__mutexq_ops, sched.c's
+ * design note): its workers are weft__tls_self, never weft__tls_worker, so
+ * the stealing scheduler's inline fast paths never see them; it has no frame
+ * stack (weft_spawn on its workers calls the function at once).
  */
 #include "sched/sched.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-int weft__fifo_init(weft__fifo *q)
+#include "sched/records.h"
+
+static int fifo_init(weft__sched *s)
 {
+    weft__fifo *q = &s->fifo;
     int rc = pthread_mutex_init(&q->mu, NULL);
     if (rc != 0)
         return rc;
@@ -43,7 +55,7 @@ int weft__fifo_init(weft__fifo *q)
     return 0;
 }
 
-void weft__fifo_deinit(weft__sched *s)
+static void fifo_deinit(weft__sched *s)
 {
     weft__fifo *q = &s->fifo;
     while (q->head != NULL) {
@@ -92,9 +104,14 @@ static void unlink_task(weft__fifo *q, weft__task *t)
         q->tail = t->prev;
 }
 
-int weft__fifo_spawn(weft__sched *s, weft__task *t, weft__worker *w)
+/* From any thread: a worker of s tags the record for the helping rule and
+ * may spawn after close; any other thread is outside. */
+static int fifo_spawn(weft__sched *s, weft__task *t)
 {
     weft__fifo *q = &s->fifo;
+    weft__worker *w = weft__tls_self;
+    if (w != NULL && w->s != s)
+        w = NULL;
     t->tag &= WEFT__TASK_CANCELLABLE;
     if (w != NULL)
         t->tag |= (uint64_t)(w->index + 1) << WEFT__TASK_WORKER_SHIFT | (w->frame & WEFT__TASK_SEQ_MASK);
@@ -114,7 +131,7 @@ int weft__fifo_spawn(weft__sched *s, weft__task *t, weft__worker *w)
     return 0;
 }
 
-weft__task *weft__fifo_next(weft__worker *w)
+static weft__task *fifo_next(weft__worker *w)
 {
     weft__sched *s = w->s;
     weft__fifo *q = &s->fifo;
@@ -159,7 +176,7 @@ static bool seq_at_or_after(uint64_t n, uint64_t f)
     return ((n - f) & WEFT__TASK_SEQ_MASK) < ((uint64_t)1 << (WEFT__TASK_SEQ_BITS - 1));
 }
 
-weft__task *weft__fifo_help_pop(weft__worker *w)
+static weft__task *fifo_help_pop(weft__worker *w)
 {
     weft__fifo *q = &w->s->fifo;
     uint64_t me = (uint64_t)(w->index + 1);
@@ -177,7 +194,7 @@ weft__task *weft__fifo_help_pop(weft__worker *w)
     return t;
 }
 
-void weft__fifo_close(weft__sched *s, bool cancel)
+static void fifo_close(weft__sched *s, bool cancel)
 {
     weft__fifo *q = &s->fifo;
     weft__task *drop = NULL;
@@ -200,7 +217,7 @@ void weft__fifo_close(weft__sched *s, bool cancel)
     weft__sched_drop(s, drop);
 }
 
-bool weft__fifo_settled(weft__sched *s)
+static bool fifo_settled(weft__sched *s)
 {
     weft__fifo *q = &s->fifo;
     lock(q);
@@ -210,3 +227,71 @@ bool weft__fifo_settled(weft__sched *s)
     unlock(q);
     return settled;
 }
+
+/* Runs a dequeued task on w as frame number ++seq (the helping rule above),
+ * with the pool's drop flags applied; frees the record afterwards. */
+static void fifo_run(weft__worker *w, weft__task *t, bool helped)
+{
+    int how = weft__sched_task_how(w->s, t);
+    uint64_t saved_frame = w->frame;
+    w->frame = ++w->seq;
+    bool ran = t->exec(t, how);
+    weft__worker_task_free(w, t);
+    w->frame = saved_frame;
+    weft__sched_count_run(w, ran, helped);
+}
+
+static bool fifo_help_one(weft__worker *w)
+{
+    weft__task *t = fifo_help_pop(w);
+    if (t == NULL)
+        return false;
+    fifo_run(w, t, true);
+    return true;
+}
+
+static void fifo_worker_run(weft__worker *w)
+{
+    weft__task *t;
+    while ((t = fifo_next(w)) != NULL)
+        fifo_run(w, t, false);
+}
+
+static void fifo_enter(weft__worker *w)
+{
+    (void)w;
+}
+
+static void fifo_leave(weft__worker *w)
+{
+    (void)w;
+}
+
+/* After fork (inherited.c): the list only when its lock is free. */
+static void fifo_abandon(weft__sched *s)
+{
+    if (pthread_mutex_trylock(&s->fifo.mu) != 0)
+        return;
+    weft__task *t = s->fifo.head;
+    while (t != NULL) {
+        weft__task *next = t->next;
+        weft__task_abandon(t);
+        t = next;
+    }
+    s->fifo.head = s->fifo.tail = NULL;
+    pthread_mutex_unlock(&s->fifo.mu);
+}
+
+const weft__sched_ops weft__mutexq_ops = {
+    .name = "mutex",
+    .init = fifo_init,
+    .deinit = fifo_deinit,
+    .abandon = fifo_abandon,
+    .enter = fifo_enter,
+    .run = fifo_worker_run,
+    .leave = fifo_leave,
+    .spawn = fifo_spawn,
+    .close = fifo_close,
+    .settled = fifo_settled,
+    .help_one = fifo_help_one,
+};
