@@ -73,7 +73,7 @@
  * worker about to park asks every worker with private frames. The owner's
  * next spawn then takes its slow path, CASes limit back and shares half of
  * its private frames, the oldest (biggest) ones, and issues the fenced
- * wake-up (worker.c): sharing is the only point at which the owner pays a
+ * wake-up (idle.c): sharing is the only point at which the owner pays a
  * fence. Before a worker sleeps in the kernel (the before-block hook) it
  * shares every private frame, so a task that spawns and then blocks in a
  * weft primitive never strands its children (the rule of spawn_block.pml).

@@ -46,7 +46,7 @@ void weft__injector_close(weft__injector *q);
 /* Appends t even when closed (the shutdown drain puts back what it keeps). */
 void weft__injector_push_forced(weft__injector *q, weft__task *t);
 /* A task may be queued (or a push is half done). The caller orders this after
- * its own announcement with a seq_cst fence (see worker.c). */
+ * its own announcement with a seq_cst fence (see idle.c). */
 bool weft__injector_maybe_nonempty(weft__injector *q);
 /* Closed, and every task ever pushed has been popped. */
 bool weft__injector_drained(weft__injector *q);

@@ -2,13 +2,14 @@
  *
  * One record is one cache line, allocated with aligned_alloc so that records
  * in flight on different workers never share a line. Records are recycled
- * through per-worker free lists and a per-pool spare ring (sched.h); any
+ * through per-worker free lists and a per-pool spare ring (records.h); any
  * record may be freed into any list because all are the same size and each
  * is its own allocation.
  *
  * A record is owned by exactly one party at a time: its creator until the
  * spawn succeeds, then the queue, then the thread that dequeued it, which
- * frees it once exec returned (weft__sched_run_task) or, on the fork-join
+ * frees it once exec returned (weft__sched_run_task, steal.h; fifo_run,
+ * mutexq.c) or, on the fork-join
  * join path, as soon as it has read the fields (group.c), so that a task that
  * spawns reuses its own record at once. exec must not keep the pointer.
  */

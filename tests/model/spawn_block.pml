@@ -1,6 +1,6 @@
 /* tests/model/spawn_block.pml: a task spawns a child onto its own deque and
  * then blocks in a weft primitive until the child has run (the
- * design note of src/sched/worker.c, "Searching and parking").
+ * design note of src/sched/idle.c, the before-block rule).
  *
  * Processes: the spawner A (a task on worker 1) and worker 2, which searches
  * and parks (Go's spinning-M protocol: nsearching, then the eventcount

@@ -1,5 +1,5 @@
 /* tests/model/spawn_outside.pml: a thread outside the pool submits a task
- * (injector push, then the fenced wake-up of src/sched/worker.c) while the two
+ * (injector push, then the fenced wake-up of src/sched/idle.c) while the two
  * workers search and park (Go's spinning-M protocol: nsearching, then the
  * eventcount prepare / fence / re-check / wait of park()); the submitter then
  * blocks until the task has run (weft_future_result from outside).

@@ -1447,7 +1447,7 @@ Test(pool, spawned_frame_runs_while_spawner_blocks)
  * timeout turns a worker left asleep into a failure (ETIMEDOUT), not a hang.
  * "Without a thundering herd": weft_pool_stats counts every return of a
  * worker from its idle sleep (wakeups). By the wake-up rule (the bound in
- * the stealing scheduler's parking note) a burst of k submissions wakes at
+ * sched/idle.c's design note) a burst of k submissions wakes at
  * most 2k workers, and exactly k when the tasks keep running (as these do,
  * until the barrier opens): each woken worker then finds a task at its
  * first look, so no search, and no chained wake-up, starts. Asserted: at
