@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "reference.h"
 
 typedef float real;
 
@@ -88,23 +89,7 @@ static inline real mm_b(int i, int j)
 
 static uint64_t check(const ctx *c, const char *who)
 {
-    int n = c->n;
-    uint32_t s = 7;
-    for (int t = 0; t < 64; t++) {
-        s = s * 1103515245u + 12345u;
-        int i = (int)((s >> 8) % (uint32_t)n);
-        s = s * 1103515245u + 12345u;
-        int k = (int)((s >> 8) % (uint32_t)n);
-        real want = 0;
-        for (int l = 0; l < n; l++)
-            want += c->a[i * n + l] * c->b[l * n + k];
-        if (c->c[i * n + k] != want) {
-            fprintf(stderr, "matmul/%s: C[%d][%d] = %g, expected %g\n", who, i, k, (double)c->c[i * n + k],
-                    (double)want);
-            abort();
-        }
-    }
-    return (uint64_t)n * (uint64_t)n * (uint64_t)n;
+    return wb_matmul_check("matmul", who, c->n, c->a, c->b, c->c);
 }
 
 static ctx *ctx_new(const wb_params *p)

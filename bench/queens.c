@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "reference.h"
 
 #define MAX_N 16
 
@@ -36,22 +37,6 @@ static int q_ok(int n, const char *a)
     return 1;
 }
 
-/* Solutions and tasks, counted with bit masks (the same tree, faster). */
-static uint64_t q_count(int n, int row, uint32_t cols, uint32_t d1, uint32_t d2, uint64_t *nodes)
-{
-    ++*nodes;
-    if (row == n)
-        return 1;
-    uint64_t found = 0;
-    uint32_t free_ = ~(cols | d1 | d2) & ((1u << n) - 1);
-    while (free_ != 0) {
-        uint32_t bit = free_ & (~free_ + 1);
-        free_ &= free_ - 1;
-        found += q_count(n, row + 1, cols | bit, (d1 | bit) << 1, (d2 | bit) >> 1, nodes);
-    }
-    return found;
-}
-
 static uint64_t check(const ctx *c, uint64_t got, const char *who)
 {
     if (got != c->expect) {
@@ -66,7 +51,8 @@ static ctx *ctx_new(const wb_params *p)
 {
     ctx *c = calloc(1, sizeof(*c));
     c->n = p->size > MAX_N ? MAX_N : (int)p->size;
-    c->expect = q_count(c->n, 0, 0, 0, 0, &c->tasks);
+    /* Solutions and tasks, counted with bit masks (the same tree, faster). */
+    c->expect = wb_queens_count(c->n, 0, 0, 0, 0, &c->tasks);
     c->threads = p->threads;
     return c;
 }
