@@ -36,8 +36,10 @@
  *     and then waits for what it spawned never deadlocks, whatever the pool
  *     size: it can always run that work itself.
  *   - A task that waits for a future of a task submitted from OUTSIDE the pool
- *     (or from another task) relies on another worker to run it, as in
- *     Python: with max_workers = 1 that wait never ends.
+ *     (or from another task) relies on another thread to run it: another
+ *     worker, or the spare thread (below). As in Python, the workers alone
+ *     would never run it with max_workers = 1; the spare does, once every
+ *     worker is lent (a pool created with no_spare keeps Python's hang).
  *   - The hazard remains only where it is the program's own deadlock: a task
  *     that holds a lock while it waits for work it spawned that takes the same
  *     lock (that deadlocks without helping too).
@@ -48,6 +50,29 @@
  * woken for them, but a wake-up for a task's own spawns may be skipped in a
  * rare race (the price of a fence-free spawn path). Wait for spawned work
  * with weft_group_wait / weft_future_result, which run it themselves.
+ *
+ * Outside work during a long fork-join: the spare thread. A worker takes
+ * work queued from outside the pool only between its loop-level tasks (the
+ * helping rule forbids it inside a waiting task), so a fork-join whose
+ * loop-level tasks are long (fib: the root and one stolen half per worker)
+ * would hold outside work back until one of them ends. Each pool with the
+ * stealing scheduler therefore has one spare thread, "<prefix>_spare",
+ * parked unless needed. While EVERY worker is lent to a fork-join (it holds
+ * frames or deque tasks it spawned and has not joined, is inside a join or
+ * a waiting call, or runs a frame it stole) and no worker is idle, the
+ * spare runs outside tasks, one at a time, from about a millisecond after
+ * they were queued; it stops as soon as a worker is free. It never runs
+ * besides workers that run ordinary tasks, so such tasks never run on more
+ * than max_workers threads (a max_workers = 1 pool stays serial for them).
+ * On the spare a task is as on a thread outside the pool, except that it
+ * counts as the pool's own (no back-pressure wait; shutdown(wait) from it is
+ * EDEADLK): weft_spawn, group runs and loop pieces it starts run at once,
+ * in the calling thread, and weft_current_thread() is a dummy entry. The
+ * spare is not a weft thread (weft_enumerate does not list it), takes no
+ * process signal, and is joined by shutdown(wait). weft_pool_options'
+ * no_spare turns it off; the mutex scheduler has none; a pool that cannot
+ * start one (EAGAIN) runs without it. weft_pool_counters.spare_runs counts
+ * what it ran.
  *
  * Shutdown. weft_pool_shutdown stops new submissions from outside the pool
  * (ESHUTDOWN); every task already queued still runs (wait = true returns once
@@ -156,12 +181,16 @@ typedef struct weft_pool_options {
      * the default excepthook does for threads (thread.h). */
     void (*on_task_error)(void *ctx, void *arg, int code);
     void *on_task_error_ctx; /**< on_task_error's first argument */
+    /** true = no spare thread: while every worker is inside a fork-join,
+     * outside work waits for one of them to return to its loop (see "Outside
+     * work during a long fork-join" above). false (the default) = one. */
+    bool no_spare;
 } weft_pool_options;
 
 /** The default pool options, as a static initialiser. */
 #define WEFT_POOL_OPTIONS_INIT                                                                               \
     {                                                                                                        \
-        0, NULL, NULL, NULL, WEFT_SCHED_STEALING, 0, false, 0, NULL, NULL, NULL                              \
+        0, NULL, NULL, NULL, WEFT_SCHED_STEALING, 0, false, 0, NULL, NULL, NULL, false                       \
     }
 
 /** The most workers a pool may have. */
@@ -273,6 +302,7 @@ typedef struct weft_pool_counters {
     uint64_t steals;          /**< sum over the workers */
     uint64_t parks;           /**< sum over the workers */
     uint64_t wakeups;         /**< sum over the workers */
+    uint64_t spare_runs;      /**< tasks the spare thread ran (counted in tasks_run too) */
 } weft_pool_counters;
 
 /** Fills *out (may be NULL) and per_worker[0 .. min(cap, workers) - 1] (may be

@@ -367,6 +367,13 @@ int weft_pool_create(weft_pool **out, const weft_pool_options *opts)
     /* The workers read their worker_arg before anything else; it must live
      * until all have: keep it with the pool. */
     p->args = args;
+    /* The spare thread (sched/spare.c): a pool that cannot start one runs
+     * without it, with outside work waiting for a worker as before. */
+    if (!opts->no_spare) {
+        char name[96];
+        snprintf(name, sizeof name, "%s_spare", p->prefix);
+        (void)weft__sched_spare_start(&p->sched, name, opts->stack_size);
+    }
     if (!opts->no_exit_wait && !live_insert(p))
         (void)weft_pool_shutdown(p, false, false);
     weft__diag_pool_register(p);
@@ -584,6 +591,7 @@ int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures)
         pthread_mutex_lock(&p->join);
         if (!p->joined) {
             join_threads(p);
+            weft__sched_spare_stop(&p->sched);
             p->joined = true;
         }
         pthread_mutex_unlock(&p->join);

@@ -77,7 +77,7 @@ typedef struct weft__pool_started {
 /* Whether the calling thread is one of p's workers. */
 static inline bool weft__pool_is_own_worker(const weft_pool *p)
 {
-    return weft__tls_self != NULL && weft__tls_self->s == &p->sched;
+    return (weft__tls_self != NULL && weft__tls_self->s == &p->sched) || weft__tls_spare == &p->sched;
 }
 
 /* The checks every entry point makes before queueing work: EPIPE for a broken

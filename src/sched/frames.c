@@ -205,7 +205,9 @@ void weft__frames_run_stolen(weft__worker *w, const weft__stolen *st)
     uint64_t saved = weft__frames_enter(f);
     uint64_t saved_mark = w->mark;
     w->mark = w->depth;
+    weft__worker_lend(w, 1); /* a stolen frame is fork-join work (spare.c) */
     st->fn(st->arg);
+    weft__worker_lend(w, -1);
     w->mark = saved_mark;
     weft__frames_leave(f, saved);
     weft__stat_inc(&w->stats.run);
@@ -330,7 +332,9 @@ static void sync_shared(weft__frames *f, uint32_t i)
      * before, so split == i + 1 == tail: the shared part is empty and no
      * thief CAS can succeed until we publish a new ts. */
     weft__frame *fr = &f->slot[i];
+    weft__worker_lend(f->owner, 1); /* the spare thread's rule (spare.c) */
     join_stolen(f->owner, fr);
+    weft__worker_lend(f->owner, -1);
     atomic_store_explicit(&fr->state, atomic_load_explicit(&fr->state, memory_order_relaxed) & ~WEFT__FRAME_FLAGS,
                           memory_order_relaxed); /* QUEUED, same generation */
     atomic_store_explicit(&f->top, fr, memory_order_relaxed);

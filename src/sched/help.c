@@ -28,6 +28,10 @@
  * predicate (helpers parked there are rare: only waits on work that other
  * workers run, and only after HELP_SPINS polls).
  *
+ * A worker inside a wait counts as lent to a fork-join (w->lent), so that
+ * the stealing scheduler's spare thread may run outside work meanwhile
+ * (spare.c).
+ *
  * Every block ends in weft__futex_wait, whose before-block hook (idle.c, for
  * the stealing scheduler) makes leftover work on the waiter's deque visible
  * and takes it offline in QSBR: nothing here needs to.
@@ -66,18 +70,10 @@ static int block_once(bool (*done)(void *ctx), int (*block)(void *ctx, const wef
     return weft__ec_wait(&helpers, key, d);
 }
 
-int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d), void *ctx,
-                     const weft__deadline *d)
+/* The wait of a pool worker: helping steps, spins, then blocks. */
+static int help_wait(weft__worker *w, bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d),
+                     void *ctx, const weft__deadline *d)
 {
-    weft__worker *w = weft__tls_self;
-    if (w == NULL) {
-        for (;;) {
-            if (done(ctx))
-                return 0;
-            if (block_once(done, block, ctx, d) == ETIMEDOUT)
-                return done(ctx) ? 0 : ETIMEDOUT;
-        }
-    }
     bool (*help_one)(weft__worker *w) = w->s->ops->help_one;
     unsigned spins = 0;
     for (;;) {
@@ -100,6 +96,26 @@ int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft
         if (rc == ETIMEDOUT)
             return done(ctx) ? 0 : ETIMEDOUT;
     }
+}
+
+int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d), void *ctx,
+                     const weft__deadline *d)
+{
+    weft__worker *w = weft__tls_self;
+    if (w == NULL) {
+        for (;;) {
+            if (done(ctx))
+                return 0;
+            if (block_once(done, block, ctx, d) == ETIMEDOUT)
+                return done(ctx) ? 0 : ETIMEDOUT;
+        }
+    }
+    /* While it waits the worker is lent to what it waits for (the spare
+     * thread's rule, spare.c). */
+    weft__worker_lend(w, 1);
+    int rc = help_wait(w, done, block, ctx, d);
+    weft__worker_lend(w, -1);
+    return rc;
 }
 
 bool weft__sched_in_worker(void)

@@ -150,6 +150,17 @@ void weft__sched_settle(weft__sched *s, double max_s)
         sched_yield();
 }
 
+int weft__sched_spare_start(weft__sched *s, const char *name, size_t stack_size)
+{
+    return s->ops->spare_start != NULL ? s->ops->spare_start(s, name, stack_size) : EOPNOTSUPP;
+}
+
+void weft__sched_spare_stop(weft__sched *s)
+{
+    if (s->ops->spare_stop != NULL)
+        s->ops->spare_stop(s);
+}
+
 void weft__sched_break(weft__sched *s)
 {
     atomic_store_explicit(&s->broken, true, memory_order_relaxed);

@@ -39,6 +39,7 @@
 #include "sched/frames.h"
 #include "sched/injector.h"
 #include "sched/mutexq.h"
+#include "sched/spare.h"
 #include "sched/task.h"
 #include "sync/eventcount.h"
 #include "thread/fork.h"
@@ -87,6 +88,9 @@ struct weft__worker {
     unsigned index;
     bool online; /* (stealing) registered with liburcu-qsbr and online */
     WEFT_CACHE_ALIGNED weft__wstats stats;
+    /* (stealing) Joins, helping waits and stolen frames the worker is inside
+     * (owner-written, relaxed; read by the spare thread, spare.c's rule). */
+    _Atomic uint32_t lent;
     weft__rcu_reader rcu; /* (stealing) the worker's liburcu registration */
 };
 
@@ -117,6 +121,11 @@ typedef struct weft__sched_ops {
      * running task may help with, by the scheduler's helping rule; false
      * when there is none. */
     bool (*help_one)(weft__worker *w);
+    /* The spare thread (spare.c), or NULL for a scheduler without one:
+     * start after the workers started (0 or an errno: then none), stop
+     * after they left. */
+    int (*spare_start)(weft__sched *s, const char *name, size_t stack_size);
+    void (*spare_stop)(weft__sched *s);
 } weft__sched_ops;
 
 #define WEFT__STRIPES 16
@@ -132,6 +141,7 @@ struct weft__sched {
     WEFT_CACHE_ALIGNED weft__eventcount idle;
     _Atomic uint32_t nsearching; /* workers looking for work (search.c) */
     _Atomic uint32_t nidle;      /* workers in the parking path (idle.c) */
+    weft__spare spare_th;        /* the spare thread (spare.c) */
 
     /* Mutex scheduler. */
     WEFT_CACHE_ALIGNED weft__fifo fifo;
@@ -207,6 +217,20 @@ void weft__sched_break(weft__sched *s);
  * first. */
 int weft__sched_wait(bool (*done)(void *ctx), int (*block)(void *ctx, const weft__deadline *d), void *ctx,
                      const weft__deadline *d);
+
+/* The spare thread (spare.c) through the table: start (0, or an errno and
+ * the pool runs without one; EOPNOTSUPP for a scheduler that has none) and
+ * stop (after every worker left; nothing when none runs). */
+int weft__sched_spare_start(weft__sched *s, const char *name, size_t stack_size);
+void weft__sched_spare_stop(weft__sched *s);
+
+/* w enters (+1) or leaves (-1) a join, a helping wait or a stolen frame:
+ * the spare thread's "lent" test (spare.c). Owner only. */
+static inline void weft__worker_lend(weft__worker *w, int d)
+{
+    atomic_store_explicit(&w->lent, atomic_load_explicit(&w->lent, memory_order_relaxed) + (uint32_t)d,
+                          memory_order_relaxed);
+}
 
 /* Single-writer counter increment (no read-modify-write: only the owning
  * thread writes). */

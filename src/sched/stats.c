@@ -31,6 +31,9 @@ void weft__sched_stats(const weft__sched *s, weft_pool_counters *out, weft_pool_
     for (size_t i = 0; i < WEFT__STRIPES; i++)
         sum.tasks_submitted += atomic_load_explicit(&s->outside_spawned[i].n, memory_order_relaxed);
     sum.tasks_cancelled += atomic_load_explicit(&s->outside_cancelled, memory_order_relaxed);
+    sum.spare_runs = atomic_load_explicit(&s->spare_th.runs, memory_order_relaxed);
+    sum.tasks_run += sum.spare_runs;
+    sum.tasks_cancelled += atomic_load_explicit(&s->spare_th.cancelled, memory_order_relaxed);
     if (out != NULL)
         *out = sum;
 }

@@ -92,6 +92,7 @@ static int steal_init(weft__sched *s)
         return rc;
     }
     weft__ec_init(&s->idle);
+    atomic_init(&s->spare_th.word, WEFT__SPARE_OFF);
     atomic_init(&s->nsearching, 0);
     atomic_init(&s->nidle, 0);
     return 0;
@@ -141,11 +142,16 @@ static void steal_abandon(weft__sched *s)
 /* weft__sched_spawn from a thread that is not one of s's workers. */
 static int steal_spawn(weft__sched *s, weft__task *t)
 {
+    /* A task on the spare thread spawning (not submitting): at once, there
+     * (spare.c: what the spare's tasks may do). */
+    if (WEFT_UNLIKELY(weft__tls_spare == s) && !(t->tag & WEFT__TASK_CANCELLABLE))
+        return weft__spare_spawn_inline(s, t);
     int rc = weft__injector_push(&s->inj, t);
     if (rc != 0)
         return rc;
     weft__sched_count_outside_spawn(s);
     weft__sched_wake_fenced(s);
+    weft__spare_poke(&s->spare_th, &s->nidle, s);
     return 0;
 }
 
@@ -264,4 +270,6 @@ const weft__sched_ops weft__steal_ops = {
     .close = steal_close,
     .settled = steal_settled,
     .help_one = steal_help_one,
+    .spare_start = weft__spare_start,
+    .spare_stop = weft__spare_stop,
 };
