@@ -62,7 +62,10 @@
  * argument), and that worker takes the task from the injector before
  * anything else; a parked worker is not lent either, so (3) would not hold.
  * A stale read of word other than IDLE skips arming: ARMED means the spare
- * is watching, STOP/OFF that there is nothing to arm.
+ * is watching, STOP/OFF that there is nothing to arm. tests/model/spare.pml
+ * checks the protocol with x86-TSO store buffers: 79 states, no error;
+ * without the submitter's fence (-DUNFENCED) or the spare's re-check
+ * (-DNORECHECK) spin finds the task stranded with the spare parked.
  *
  * Stop. After the workers left (the injector is drained then), the pool's
  * joining shutdown stores STOP (release), wakes the spare and joins it; it
@@ -136,6 +139,7 @@ static void run_here(weft__sched *s, weft__task *t)
 
 int weft__spare_spawn_inline(weft__sched *s, weft__task *t)
 {
+    weft__sched_count_outside_spawn(s); /* tasks_submitted, as a queued spawn */
     run_here(s, t);
     return 0;
 }

@@ -8,6 +8,7 @@
  *   idle.c     parking and waking: the eventcount protocol and its proof,
  *              the before-block hook, finishing, the burst bound;
  *   frames.c   weft_spawn's split frame stack and leapfrogging;
+ *   spare.c    the spare thread: outside work while every worker is lent;
  *   deque.c    the Chase-Lev deque; injector.c the outside queue.
  * The inline functions below are the pool's fork-join hot paths (group.c,
  * pool.c): they are called directly, never through the ops table, and

@@ -30,9 +30,10 @@
  * takes it earlier, inside a helping wait: the waiting task may hold a lock
  * that the outside task needs (the helping rule, rayon#592). Hence a
  * fork-join whose loop-level tasks are all long (fib: one root and one
- * stolen half per worker) still delays outside work until one of them ends;
- * lifting that within the rule would take a compensating thread (as Java's
- * ForkJoinPool does for managed blocking), which weft does not have.
+ * stolen half per worker) would delay outside work until one of them ends;
+ * the spare thread (spare.c) lifts that within the rule: while every worker
+ * is lent to a fork-join, it runs outside work from about one watch period
+ * (1 ms) after it was queued. steal_spawn arms it.
  *
  * QSBR (liburcu, for the deque's retired buffers): workers register, stay
  * offline except inside the worker loop, report a quiescent state after
