@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../tests/spawn_fib.h"
 #include "weft.h"
 
 static double now_s(void)
@@ -25,32 +26,13 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-typedef struct fib_arg {
-    int n;
-    long r;
-} fib_arg;
-
-static void fib(void *arg)
-{
-    fib_arg *a = arg;
-    if (a->n < 2) {
-        a->r = a->n;
-        return;
-    }
-    fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
-    weft_spawn(fib, &x);
-    fib(&y);
-    weft_sync();
-    a->r = x.r + y.r;
-}
-
 static _Atomic int fj_started;
 
 static int fib_task(void *arg, void **result)
 {
     (void)result;
     atomic_store(&fj_started, 1);
-    fib(arg);
+    spawn_fib(arg);
     return 0;
 }
 
@@ -87,7 +69,7 @@ static int run(int n, size_t workers, bool no_spare, double *delay, double *fj_t
         return 1;
     atomic_store(&fj_started, 0);
     atomic_store(&probe_at, 0.0);
-    fib_arg a = {n, 0};
+    spawn_fib_arg a = {n, 0};
     weft_future *fj, *pr;
     double t0 = now_s();
     if (weft_pool_submit(p, fib_task, &a, &fj) != 0)

@@ -17,33 +17,11 @@
 #include "weft.h"
 
 #define POLL_LIMIT 30.0
+#include "../spawn_fib.h"
+#include "pool_test.h"
 
 static const weft_sched_kind kinds[] = {WEFT_SCHED_STEALING, WEFT_SCHED_MUTEX};
 #define FOR_EACH_SCHED(k) for (size_t k##_i = 0, k; k##_i < 2 && ((k = kinds[k##_i]), 1); k##_i++)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static bool reached(_Atomic int *v, int target)
-{
-    double end = now_s() + POLL_LIMIT;
-    while (atomic_load(v) < target) {
-        if (now_s() > end)
-            return false;
-        nap_ms(1);
-    }
-    return true;
-}
 
 static weft_pool *make_pool(size_t kind, size_t workers)
 {
@@ -1293,29 +1271,10 @@ Test(pool, outside_task_not_starved_by_helped_fork_joins)
 
 /* ---- weft_spawn / weft_sync --------------------------------------------------- */
 
-typedef struct sfib_arg {
-    int n;
-    long result;
-} sfib_arg;
-
-static void sfib(void *arg)
-{
-    sfib_arg *a = arg;
-    if (a->n < 2) {
-        a->result = a->n;
-        return;
-    }
-    sfib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
-    weft_spawn(sfib, &x);
-    sfib(&y);
-    weft_sync();
-    a->result = x.result + y.result;
-}
-
 static int sfib_task(void *arg, void **result)
 {
     (void)result;
-    sfib(arg);
+    spawn_fib(arg);
     return 0;
 }
 
@@ -1326,7 +1285,7 @@ Test(pool, spawn_sync_fib)
         for (size_t workers = 1; workers <= 4; workers *= 2) {
             weft_pool *p = make_pool(k, workers);
             for (int rep = 0; rep < 3; rep++) {
-                sfib_arg a = {24, 0};
+                spawn_fib_arg a = {24, 0};
                 weft_future *f;
                 cr_assert_eq(weft_pool_submit(p, sfib_task, &a, &f), 0);
                 cr_assert_eq(weft_future_result(f, POLL_LIMIT, NULL), 0);
@@ -1337,8 +1296,8 @@ Test(pool, spawn_sync_fib)
         }
     }
     /* outside any pool: spawn runs at once, sync does nothing */
-    sfib_arg a = {15, 0};
-    sfib(&a);
+    spawn_fib_arg a = {15, 0};
+    spawn_fib(&a);
     cr_assert_eq(a.result, 610);
     weft_sync();
 }

@@ -16,35 +16,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdatomic.h>
-#include <time.h>
 
 #include "weft.h"
 
 #define POLL_LIMIT 60.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static bool reached(_Atomic int *v, int target)
-{
-    double end = now_s() + POLL_LIMIT;
-    while (atomic_load(v) < target) {
-        if (now_s() > end)
-            return false;
-        nap_ms(1);
-    }
-    return true;
-}
+#include "../spawn_fib.h"
+#include "pool_test.h"
 
 static weft_pool *make_pool(size_t workers, bool no_spare)
 {
@@ -66,25 +43,6 @@ static _Atomic int halves_ended;
 static _Atomic int probe_saw_ended = -1;
 static _Atomic long long probe_start_ns;
 
-typedef struct fib_arg {
-    int n;
-    long r;
-} fib_arg;
-
-static void fib(void *arg)
-{
-    fib_arg *a = arg;
-    if (a->n < 2) {
-        a->r = a->n;
-        return;
-    }
-    fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
-    weft_spawn(fib, &x);
-    fib(&y);
-    weft_sync();
-    a->r = x.r + y.r;
-}
-
 static _Atomic long fib_errors;
 
 static void half(void *arg)
@@ -93,9 +51,9 @@ static void half(void *arg)
     atomic_fetch_add(&halves_running, 1);
     double end = now_s() + cap_s;
     while (!atomic_load(&probe_started) && now_s() < end) {
-        fib_arg a = {16, 0};
-        fib(&a);
-        if (a.r != 987)
+        spawn_fib_arg a = {16, 0};
+        spawn_fib(&a);
+        if (a.result != 987)
             atomic_fetch_add(&fib_errors, 1);
     }
     atomic_fetch_add(&halves_ended, 1);

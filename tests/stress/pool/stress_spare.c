@@ -18,31 +18,13 @@
  */
 #include <unistd.h>
 
+#include "../../spawn_fib.h"
 #include "../sync/stress_util.h"
 #include "weft.h"
 
 static weft_pool *pool;
 static size_t nworkers;
 static _Atomic long ff_submitted, ff_ran;
-
-typedef struct fib_arg {
-    int n;
-    long r;
-} fib_arg;
-
-static void fib(void *arg)
-{
-    fib_arg *a = arg;
-    if (a->n < 2) {
-        a->r = a->n;
-        return;
-    }
-    fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
-    weft_spawn(fib, &x);
-    fib(&y);
-    weft_sync();
-    a->r = x.r + y.r;
-}
 
 static const long fibs[] = {0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610};
 
@@ -57,9 +39,9 @@ static void half(void *arg)
 {
     hold *h = arg;
     while (stress_now() < h->until) {
-        fib_arg a = {12, 0};
-        fib(&a);
-        if (a.r != 144)
+        spawn_fib_arg a = {12, 0};
+        spawn_fib(&a);
+        if (a.result != 144)
             atomic_store(&h->bad, 1);
     }
 }
@@ -102,9 +84,9 @@ static int small_task(void *arg, void **result)
         if (weft_group_wait(&g) != 0)
             stress_fail("weft_group_wait failed");
     } else if (s->kind == 2) {
-        fib_arg a = {s->n, 0};
-        fib(&a);
-        s->r = a.r;
+        spawn_fib_arg a = {s->n, 0};
+        spawn_fib(&a);
+        s->r = a.result;
     }
     return 0;
 }
