@@ -45,11 +45,14 @@ static double rss_mib(void)
     return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
 }
 
+/* Until n tasks ran, then 100 ms more: the workers park, and a worker that
+ * parks after a large drain gives the memory back (sched/giveback.c). */
 static void wait_ran(size_t n)
 {
-    struct timespec ts = {0, 1000000};
+    struct timespec ts = {0, 1000000}, settle = {0, 100000000};
     while (atomic_load_explicit(&ran, memory_order_relaxed) < n)
         nanosleep(&ts, NULL);
+    nanosleep(&settle, NULL);
 }
 
 static double now(void)

@@ -34,9 +34,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +42,7 @@
 
 #include "diag/diag_impl.h"
 #include "pool/future_impl.h"
+#include "sched/giveback.h"
 #include "sched/stats.h"
 #include "thread/exit.h"
 #include "thread/fork.h"
@@ -605,35 +603,8 @@ int weft_pool_shutdown(weft_pool *p, bool wait, bool cancel_futures)
  * memory resident when it is fragmented, as records interleaved with other
  * allocations are: 50M fire-and-forget submits left 142 MB resident after
  * destroy (issue 10 item 5). destroy is rare, so it hands the free pages
- * back (malloc_trim walks the arenas and madvises them away). */
-/*
- * Two cautions. glibc initialises its arenas lazily and malloc_trim does so
- * unlocked when malloc was never called through glibc, which is the case
- * under a sanitizer (or an interposed allocator) that owns malloc: two pools
- * destroyed at once from two threads then raced in ptmalloc_init, crashing in
- * mtrim or aborting at thread exit ("a->attached_threads > 0";
- * callbacks::initializer_reenters under ASan, 22 of 200 runs). So calls are
- * serialised, and skipped under ASan/TSan/MSan, whose allocator glibc's trim
- * cannot reach anyway. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define WEFT_SANITIZER_HEAP 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
-    __has_feature(memory_sanitizer)
-#define WEFT_SANITIZER_HEAP 1
-#endif
-#endif
-
-static void give_back_memory(void)
-{
-#if defined(__GLIBC__) && !defined(WEFT_SANITIZER_HEAP)
-    static pthread_mutex_t trim_lock = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&trim_lock);
-    (void)malloc_trim(0);
-    pthread_mutex_unlock(&trim_lock);
-#endif
-}
-
+ * back; workers also do after a large drain (sched/giveback.c: the rule,
+ * its cost, and why not under sanitizers). */
 void weft_pool_destroy(weft_pool *p)
 {
     if (p == NULL)
@@ -653,7 +624,7 @@ void weft_pool_destroy(weft_pool *p)
         free(p->args);
         free(p->threads);
         free(p);
-        give_back_memory();
+        weft__giveback_now();
         return;
     }
     weft__sched_deinit(&p->sched);
@@ -663,7 +634,7 @@ void weft_pool_destroy(weft_pool *p)
     free(p->args);
     free(p->threads);
     free(p);
-    give_back_memory();
+    weft__giveback_now();
 }
 
 int weft_pool_stats(const weft_pool *p, weft_pool_counters *out, weft_pool_worker_counters *per_worker, size_t cap)

@@ -94,6 +94,7 @@
  */
 #include <urcu/urcu-qsbr.h>
 
+#include "sched/giveback.h"
 #include "sched/help.h"
 #include "sched/steal.h"
 
@@ -178,6 +179,14 @@ int weft__steal_park(weft__worker *w)
             weft__ec_notify(&s->idle, INT32_MAX);
             return WEFT__PARK_EXIT;
         }
+    }
+    if (weft__giveback_claim()) {
+        /* Nothing to do, and a drain behind us: hand its memory back
+         * (sched/giveback.c) as a worker that is not idle, then look again. */
+        weft__ec_cancel(&s->idle);
+        leave_idle(s);
+        weft__giveback_now();
+        return WEFT__PARK_RETRY;
     }
     weft__stat_inc(&w->stats.parks);
     /* Offline in QSBR while asleep: the before-block hook below, in

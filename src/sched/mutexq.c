@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "sched/giveback.h"
 #include "sched/records.h"
 
 static int fifo_init(weft__sched *s)
@@ -152,6 +153,14 @@ static weft__task *fifo_next(weft__worker *w)
             pthread_cond_broadcast(&q->cv);
             unlock(q);
             return NULL;
+        }
+        if (weft__giveback_claim()) {
+            /* As idle.c: a drain's memory goes back before we wait
+             * (sched/giveback.c), outside the lock. */
+            unlock(q);
+            weft__giveback_now();
+            lock(q);
+            continue;
         }
         q->nidle++;
         weft__stat_inc(&w->stats.parks);

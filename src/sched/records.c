@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "sched/giveback.h"
+
 weft__task *weft__task_alloc_shared(weft__sched *s)
 {
     void *item;
@@ -13,8 +15,10 @@ weft__task *weft__task_alloc_shared(weft__sched *s)
 
 void weft__task_free_shared(weft__sched *s, weft__task *t)
 {
-    if (weft__ring_push(&s->spare, t) != 0)
+    if (weft__ring_push(&s->spare, t) != 0) {
         free(t);
+        weft__giveback_count_free();
+    }
 }
 
 /* Any worker's free list will do, of this pool or another, of either

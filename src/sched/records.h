@@ -6,7 +6,9 @@
  * are not workers, records go through the pool's spare ring (MPMC) and, when
  * that is empty or full, malloc and free. Records are interchangeable
  * (task.h), so any record may go to any list. The spawn/run path of a worker
- * therefore makes no allocation and no system call. */
+ * therefore makes no allocation and no system call. Records free()d are
+ * counted, and their memory is handed back to the system after a large
+ * drain (sched/giveback.c). */
 #ifndef WEFT_SCHED_RECORDS_H
 #define WEFT_SCHED_RECORDS_H
 

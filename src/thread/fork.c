@@ -47,6 +47,8 @@
  *        LIVE_POOLS  pool.c's live-pool list mutex: the child forgets the
  *                    parent's pools, so its exit waits for none of them;
  *        DIAG_POOLS  diag/dump.c's pool-list spin lock;
+ *        GIVEBACK    sched/giveback.c's malloc_trim lock (a worker may be
+ *                    trimming; the child's pool destroy takes it);
  *        LOCKDEP     diag/lockdep.c's graph mutex; the child also forgets
  *                    the watchdog thread;
  *        RECORDS     diag/record.c (child only, no lock): the vanished
@@ -59,6 +61,7 @@
  *   > the thread registry > the locals list
  *   > the live-pool list (a leaf: nothing of weft's is taken under it)
  *   > dump's pool list (a leaf)
+ *   > giveback's trim lock (a leaf: only malloc_trim runs under it)
  *   > lockdep's graph mutex (taken inside every weft_lock acquire while
  *     lockdep is on, the registry and locals included, so it must be last;
  *     nothing is taken under it but malloc and stdio, which glibc's fork

@@ -65,6 +65,7 @@ typedef enum weft__fork_slot {
     WEFT__FORK_THREADS,    /* thread.c + local.c (registered by fork.c itself) */
     WEFT__FORK_LIVE_POOLS, /* pool.c: the live-pool list (exit sequence) */
     WEFT__FORK_DIAG_POOLS, /* diag/dump.c: the pool list weft_dump reads */
+    WEFT__FORK_GIVEBACK,   /* sched/giveback.c: the malloc_trim lock */
     WEFT__FORK_LOCKDEP,    /* diag/lockdep.c: the lock-order graph */
     WEFT__FORK_RECORDS,    /* diag/record.c: per-thread records (child only) */
     WEFT__FORK_NSLOTS
