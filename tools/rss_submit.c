@@ -11,7 +11,8 @@
  * (from /proc/self/statm) is printed at the start, after the pool's
  * creation, after the first million, after every tenth of the run and at
  * the end (each checkpoint first waits until every task submitted so far
- * has run, so it shows what stays, not the backlog in flight), then after
+ * has run and every worker sleeps, so it shows what stays, not the backlog
+ * in flight), then after
  * weft_pool_destroy. Lines are "rss <label> <MiB>" for tools to parse. */
 #include <malloc.h>
 #include <stdatomic.h>
@@ -45,21 +46,25 @@ static double rss_mib(void)
     return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
 }
 
-/* Until n tasks ran, then 100 ms more: the workers park, and a worker that
- * parks after a large drain gives the memory back (sched/giveback.c). */
-static void wait_ran(size_t n)
-{
-    struct timespec ts = {0, 1000000}, settle = {0, 100000000};
-    while (atomic_load_explicit(&ran, memory_order_relaxed) < n)
-        nanosleep(&ts, NULL);
-    nanosleep(&settle, NULL);
-}
-
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Until n tasks ran and then every worker sleeps (parks - wakeups: a worker
+ * that parks after a large drain first gives the memory back,
+ * sched/giveback.c), at most 5 s for the latter. */
+static void wait_ran(weft_pool *p, size_t n)
+{
+    struct timespec ts = {0, 1000000};
+    while (atomic_load_explicit(&ran, memory_order_relaxed) < n)
+        nanosleep(&ts, NULL);
+    double t0 = now();
+    weft_pool_counters c;
+    while (weft_pool_stats(p, &c, NULL, 0) == 0 && c.parks - c.wakeups < c.workers && now() - t0 < 5)
+        nanosleep(&ts, NULL);
 }
 
 int main(int argc, char **argv)
@@ -87,7 +92,7 @@ int main(int argc, char **argv)
         }
         if (i == 1000000 || i % step == 0) {
             double in_flight = rss_mib();
-            wait_ran(i);
+            wait_ran(p, i);
             double r = rss_mib();
             if (i == 1000000)
                 first = r;
@@ -98,7 +103,7 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
     }
-    wait_ran(total);
+    wait_ran(p, total);
     double last = rss_mib();
     weft_pool_destroy(p);
     double destroyed = rss_mib();

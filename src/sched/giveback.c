@@ -22,11 +22,17 @@
  * after its re-checks; mutexq.c's condition wait, with the list empty) and
  * finds the total at least WEFT__GIVEBACK_RECORDS above the mark of the
  * last give-back claims it by moving the mark (one CAS: one claimant per
- * interval), leaves the idle state, calls malloc_trim(0) and looks for work
- * again. Since every worker publishes before it sleeps, the last one to
- * sleep after a drain sees all of it: what stays resident is at most
- * WEFT__GIVEBACK_RECORDS records' chunks (160 KiB) plus what outside
- * threads have not published (under GIVEBACK_BATCH each).
+ * interval), leaves the idle state, frees its pool's spare ring, calls
+ * malloc_trim(0) and looks for work again. Since every worker publishes
+ * before it sleeps, the last one to sleep after a drain sees all of it:
+ * what stays resident is at most WEFT__GIVEBACK_RECORDS records' chunks
+ * (160 KiB) plus what outside threads have not published (under
+ * GIVEBACK_BATCH each). The spare ring is emptied first because its 1024
+ * records are scattered over the pages the backlog used and each pins its
+ * page (tools/rss_submit 10 2 0: with the ring kept, 2.8-4.6 MiB after the
+ * run against 2.9-3.0 after the first million; emptied, 2.4-3.2 against
+ * 2.4-3.1); the submitter refills it from fresh chunks. The workers' free
+ * lists (owner only) stay.
  *
  * Cost. Only records beyond the free lists and the spare ring are counted,
  * so a pool whose backlog stays under 1024 + 256 * workers never trims; the
@@ -69,6 +75,7 @@
 #endif
 
 #include "internal/atomics.h"
+#include "sched/records.h"
 #include "thread/fork.h"
 
 enum { GIVEBACK_BATCH = 256 }; /* thread-local frees per publication */
@@ -133,6 +140,16 @@ void weft__giveback_now(void)
     lock();
     (void)malloc_trim(0);
     unlock();
+#endif
+}
+
+void weft__giveback_run(weft__sched *s)
+{
+#ifdef WEFT__GIVEBACK_TRIM
+    weft__task_spare_drain(s);
+    weft__giveback_now();
+#else
+    (void)s;
 #endif
 }
 

@@ -34,8 +34,12 @@ void weft__giveback_count_free(void);
 /* A worker is about to wait for work, none being visible: true when at least
  * WEFT__GIVEBACK_RECORDS records were free()d since the last give-back and
  * this caller won the right to give back; it must then call
- * weft__giveback_now, holding no lock. Always false under a sanitizer. */
+ * weft__giveback_run, holding no lock. Always false under a sanitizer. */
 bool weft__giveback_claim(void);
+
+struct weft__sched;
+/* After a claim: frees s's spare ring (records.c), then weft__giveback_now. */
+void weft__giveback_run(struct weft__sched *s);
 
 /* malloc_trim(0), serialised (a no-op under a sanitizer or without glibc).
  * Called by weft_pool_destroy and by the idle path above. */

@@ -185,7 +185,7 @@ int weft__steal_park(weft__worker *w)
          * (sched/giveback.c) as a worker that is not idle, then look again. */
         weft__ec_cancel(&s->idle);
         leave_idle(s);
-        weft__giveback_now();
+        weft__giveback_run(s);
         return WEFT__PARK_RETRY;
     }
     weft__stat_inc(&w->stats.parks);

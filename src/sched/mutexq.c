@@ -158,7 +158,7 @@ static weft__task *fifo_next(weft__worker *w)
             /* As idle.c: a drain's memory goes back before we wait
              * (sched/giveback.c), outside the lock. */
             unlock(q);
-            weft__giveback_now();
+            weft__giveback_run(s);
             lock(q);
             continue;
         }

@@ -21,6 +21,14 @@ void weft__task_free_shared(weft__sched *s, weft__task *t)
     }
 }
 
+void weft__task_spare_drain(weft__sched *s)
+{
+    /* At most a ring's worth: workers may push while we pop. */
+    void *item;
+    for (uint64_t n = 0; n < s->spare.cap && weft__ring_pop(&s->spare, &item) == 0; n++)
+        free(item);
+}
+
 /* Any worker's free list will do, of this pool or another, of either
  * scheduler: records are interchangeable (task.h). */
 weft__task *weft__task_alloc(weft__sched *s)

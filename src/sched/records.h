@@ -23,6 +23,9 @@ void weft__task_free(weft__sched *s, weft__task *t);
 /* The shared halves, once a worker's free list is empty (alloc) or full (free). */
 weft__task *weft__task_alloc_shared(weft__sched *s);
 void weft__task_free_shared(weft__sched *s, weft__task *t);
+/* Any thread: frees what s's spare ring holds, at most its capacity (a
+ * give-back, sched/giveback.c: those records would pin scattered pages). */
+void weft__task_spare_drain(weft__sched *s);
 /* Frees w's free list (deinit). */
 void weft__task_free_list_drain(weft__worker *w);
 
