@@ -19,35 +19,45 @@
  * count published to a process-wide total every GIVEBACK_BATCH frees and
  * whenever its worker is about to wait for work. A worker that is about to
  * sleep because no work is visible anywhere in its pool (idle.c's park,
- * after its re-checks; mutexq.c's condition wait, with the list empty) and
- * finds the total at least WEFT__GIVEBACK_RECORDS above the mark of the
- * last give-back claims it by moving the mark (one CAS: one claimant per
- * interval), leaves the idle state, frees its pool's spare ring, calls
- * malloc_trim(0) and looks for work again. Since every worker publishes
- * before it sleeps, the last one to sleep after a drain sees all of it:
- * what stays resident is at most WEFT__GIVEBACK_RECORDS records' chunks
- * (160 KiB) plus what outside threads have not published (under
- * GIVEBACK_BATCH each). The spare ring is emptied first because its 1024
- * records are scattered over the pages the backlog used and each pins its
- * page (tools/rss_submit 10 2 0: with the ring kept, 2.8-4.6 MiB after the
- * run against 2.9-3.0 after the first million; emptied, 2.4-3.2 against
- * 2.4-3.1); the submitter refills it from fresh chunks. The workers' free
- * lists (owner only) stay.
+ * after its re-checks; mutexq.c's condition wait, with the list empty)
+ * compares the total with the mark of the last give-back. If it is at least
+ * WEFT__GIVEBACK_RECORDS (2048) above, or WEFT__GIVEBACK_RECORDS_IDLE (256)
+ * when every other worker of the pool waits already (the pool is idle: the
+ * drain is over and the trim delays none of its tasks), the worker claims
+ * the give-back by moving the mark (one CAS: one claimant per interval),
+ * leaves the idle state, frees its pool's spare ring, calls malloc_trim(0)
+ * and looks for work again. Since every worker publishes before it sleeps,
+ * the last one to sleep after a drain sees all of it: once a pool is idle,
+ * what stays resident of its backlog is under 256 records' chunks (20 KiB),
+ * plus what outside threads have not published (under GIVEBACK_BATCH each)
+ * and the pages that the free lists' records pin. While the pool is busy
+ * but momentarily without visible work, under 2048 (160 KiB).
+ *
+ * Measured (tools/rss_submit 10 0 0, RSS after 10M tasks against after the
+ * first million, 2 workers). The first version had only the 2048 rule and
+ * kept the spare ring: 2.8-4.6 MiB against 2.9-3.0 (a trim by hand changed
+ * nothing: the ring's 1024 records, scattered over the pages the backlog
+ * used, pinned them). Emptying the ring: 2.4-3.2 against 2.4-3.1, up to
+ * +17 %. With the idle rule: 2.5-2.7 against 2.5-2.7, 0 to +4 %. The
+ * submitter refills the ring from fresh chunks. The workers' free lists
+ * (owner only) stay.
  *
  * Cost. Only records beyond the free lists and the spare ring are counted,
  * so a pool whose backlog stays under 1024 + 256 * workers never trims; the
  * spawn/run path is untouched (a counted free() costs a thread-local
  * increment beside the call). A trim runs on a worker with nothing to do,
- * at most once per WEFT__GIVEBACK_RECORDS frees, and a task that arrives
- * meanwhile wakes another worker, or waits for this one as it would for a
- * busy one. malloc_trim takes about 60-120 ns per freed record (the
- * consolidation and madvise calls; 65536 records: 4-8 ms, 1M: 70-125 ms on
- * the shared VM) and holds each arena's lock in turn, so a malloc on another
- * thread may wait for the walk; the next backlog faults its pages in again.
- * It also walks the rest of the process's heap: an application with a large
- * fragmented heap pays for that walk at each give-back. The threshold is a
- * trade between that cost and what stays resident: about glibc's own
- * M_TRIM_THRESHOLD, the size at which free() itself gives memory back.
+ * at most once per 2048 frees while its pool is busy, or once per 256 and
+ * per idle period, and a task that arrives meanwhile wakes another worker,
+ * or waits for this one as it would for a busy one. malloc_trim takes about
+ * 60-120 ns per freed record (the consolidation and madvise calls; 65536
+ * records: 4-8 ms, 1M: 70-125 ms on the shared VM), and a few microseconds
+ * on a small heap. It holds each arena's lock in turn, so a malloc on
+ * another thread may wait for the walk, and the next backlog faults its
+ * pages in again. It also walks the rest of the process's heap: an
+ * application with a large fragmented heap pays for that walk at each
+ * give-back. The thresholds trade that cost against what stays resident;
+ * 2048 records are about glibc's own M_TRIM_THRESHOLD (128 KiB), the size at
+ * which free() itself gives memory back.
  *
  * Counts are relaxed: they only decide when to trim, publish nothing, and a
  * lost or late count only moves one give-back by one batch.
@@ -80,7 +90,9 @@
 
 enum { GIVEBACK_BATCH = 256 }; /* thread-local frees per publication */
 
-static_assert(GIVEBACK_BATCH < WEFT__GIVEBACK_RECORDS, "a batch is a small part of a give-back interval");
+static_assert(GIVEBACK_BATCH <= WEFT__GIVEBACK_RECORDS_IDLE &&
+                  WEFT__GIVEBACK_RECORDS_IDLE <= WEFT__GIVEBACK_RECORDS,
+              "a batch is at most an idle pool's give-back interval");
 
 static pthread_mutex_t trim_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -104,7 +116,7 @@ void weft__giveback_count_free(void)
 #endif
 }
 
-bool weft__giveback_claim(void)
+bool weft__giveback_claim(bool pool_idle)
 {
 #ifdef WEFT__GIVEBACK_TRIM
     if (unpublished != 0)
@@ -112,10 +124,11 @@ bool weft__giveback_claim(void)
     size_t f = atomic_load_explicit(&freed, memory_order_relaxed);
     size_t m = atomic_load_explicit(&mark, memory_order_relaxed);
     /* f < m: another claimant read a newer total than our stale one. */
-    if (f < m || f - m < WEFT__GIVEBACK_RECORDS)
+    if (f < m || f - m < (pool_idle ? WEFT__GIVEBACK_RECORDS_IDLE : WEFT__GIVEBACK_RECORDS))
         return false;
     return atomic_compare_exchange_strong_explicit(&mark, &m, f, memory_order_relaxed, memory_order_relaxed);
 #else
+    (void)pool_idle;
     return false;
 #endif
 }

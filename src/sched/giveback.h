@@ -26,16 +26,21 @@
  * 64-byte aligned record takes an 80-byte chunk), about glibc's own
  * M_TRIM_THRESHOLD (128 KiB), past which free() gives the heap's top back. */
 #define WEFT__GIVEBACK_RECORDS 2048
+/* The same once the whole pool is idle (every worker waits for work): the
+ * drain is over, and a give-back delays no task of that pool. */
+#define WEFT__GIVEBACK_RECORDS_IDLE 256
 
 /* The calling thread just free()d a task record (records.c; not the free
  * list or spare-ring paths, which keep the record). */
 void weft__giveback_count_free(void);
 
-/* A worker is about to wait for work, none being visible: true when at least
- * WEFT__GIVEBACK_RECORDS records were free()d since the last give-back and
- * this caller won the right to give back; it must then call
- * weft__giveback_run, holding no lock. Always false under a sanitizer. */
-bool weft__giveback_claim(void);
+/* A worker is about to wait for work, none being visible (pool_idle: and
+ * every other worker of its pool waits already): true when at least
+ * WEFT__GIVEBACK_RECORDS (pool_idle: WEFT__GIVEBACK_RECORDS_IDLE) records
+ * were free()d since the last give-back and this caller won the right to
+ * give back; it must then call weft__giveback_run, holding no lock. Always
+ * false under a sanitizer. */
+bool weft__giveback_claim(bool pool_idle);
 
 struct weft__sched;
 /* After a claim: frees s's spare ring (records.c), then weft__giveback_now. */

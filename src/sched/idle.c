@@ -180,7 +180,7 @@ int weft__steal_park(weft__worker *w)
             return WEFT__PARK_EXIT;
         }
     }
-    if (weft__giveback_claim()) {
+    if (weft__giveback_claim(atomic_load_explicit(&s->nidle, memory_order_relaxed) == s->nworkers)) {
         /* Nothing to do, and a drain behind us: hand its memory back
          * (sched/giveback.c) as a worker that is not idle, then look again. */
         weft__ec_cancel(&s->idle);

@@ -154,7 +154,7 @@ static weft__task *fifo_next(weft__worker *w)
             unlock(q);
             return NULL;
         }
-        if (weft__giveback_claim()) {
+        if (weft__giveback_claim(q->nidle + 1 == s->nworkers)) {
             /* As idle.c: a drain's memory goes back before we wait
              * (sched/giveback.c), outside the lock. */
             unlock(q);
