@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -56,6 +57,41 @@ def parse_wrk(out):
     }
 
 
+def thread_cpu(pid):
+    """Per-thread CPU seconds and context switches of a live process, from /proc: {tid: (comm, cpu_s, vcs, ivcs)}."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        cpu = (int(fields[11]) + int(fields[12])) / tick  # utime + stime (fields 14 and 15)
+        vcs = int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", status, re.M).group(1))
+        ivcs = int(re.search(r"^nonvoluntary_ctxt_switches:\s+(\d+)", status, re.M).group(1))
+        out[int(tid)] = (comm, cpu, vcs, ivcs)
+    return out
+
+
+def cpu_summary(pid, threads, wrk_cpu, duration):
+    """Loop thread (the main thread), pool workers (the rest), wrk: CPU seconds per second of the run."""
+    loop = threads.get(pid, ("", 0.0, 0, 0))
+    workers = [v for t, v in threads.items() if t != pid]
+    return {
+        "loop_cpu": loop[1] / duration,
+        "workers_cpu": sum(v[1] for v in workers) / duration,
+        "worker_cpu_each": [round(v[1] / duration, 3) for v in workers],
+        "wrk_cpu": wrk_cpu / duration,
+        "loop_vcs": loop[2], "loop_ivcs": loop[3],
+        "workers_vcs": sum(v[2] for v in workers), "workers_ivcs": sum(v[3] for v in workers),
+    }
+
+
 def run_one(args, mode, cost):
     server = args.server
     if mode.endswith("@baseline"):
@@ -69,12 +105,22 @@ def run_one(args, mode, cost):
         if not m:
             raise RuntimeError(f"server did not start: {line!r}")
         url = f"http://127.0.0.1:{m.group(1)}/bench"
+        before = thread_cpu(srv.pid) if args.cpu else None
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         wrk = subprocess.run(
             ["wrk", "--latency", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
              url], capture_output=True, text=True, timeout=args.duration + 60)
         if wrk.returncode != 0:
             raise RuntimeError(f"wrk failed: {wrk.stderr}")
         res = parse_wrk(wrk.stdout)
+        if args.cpu:
+            ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wrk_cpu = ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime
+            after = thread_cpu(srv.pid)
+            delta = {t: (v[0], v[1] - before.get(t, ("", 0.0, 0, 0))[1], v[2] - before.get(t, ("", 0, 0, 0))[2],
+                         v[3] - before.get(t, ("", 0, 0, 0))[3]) for t, v in after.items()}
+            res.update(cpu_summary(srv.pid, delta, wrk_cpu, args.duration))
+            res["loadavg"] = os.getloadavg()[0]
     finally:
         srv.send_signal(signal.SIGTERM)
         try:
@@ -108,6 +154,8 @@ def main():
     ap.add_argument("--costs", default="1,60")
     ap.add_argument("--modes", default="stealing,mutex,pthread")
     ap.add_argument("--json")
+    ap.add_argument("--cpu", action="store_true",
+                    help="also report CPU per thread (loop, workers, wrk; from /proc) and context switches")
     ap.add_argument("--baseline", help="another http_server binary: adds MODE@baseline contenders")
     args = ap.parse_args()
     if not (1 <= args.duration <= 10 and 1 <= args.connections <= 64 and args.threads <= args.connections):
@@ -131,6 +179,11 @@ def main():
             print(f"rep {rep + 1} cost {cost:>3} {mode:>17}: {r['rps']:9.0f} req/s  p50 {r['p50_ms']:.3f} ms  "
                   f"p99 {r['p99_ms']:.3f} ms  writes/completion {r['writes_per_completion']:.3f}  "
                   f"writes/wake-up {r['writes_per_wakeup']:.3f}", file=sys.stderr, flush=True)
+            if args.cpu:
+                print(f"      cpu/s: loop {r['loop_cpu']:.2f} workers {r['workers_cpu']:.2f} "
+                      f"{r['worker_cpu_each']} wrk {r['wrk_cpu']:.2f}  ctxsw loop {r['loop_vcs']}+{r['loop_ivcs']} "
+                      f"workers {r['workers_vcs']}+{r['workers_ivcs']}  load {r['loadavg']:.2f}",
+                      file=sys.stderr, flush=True)
             if r["non2xx"] or r["socket_errors"]:
                 bad.append((rep, cost, mode, r["non2xx"], r["socket_errors"]))
             time.sleep(0.5)

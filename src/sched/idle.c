@@ -105,7 +105,7 @@ void weft__sched_wake_fenced(weft__sched *s)
      * pairs with the fence in weft__steal_park (after nidle++/ec_prepare,
      * before its re-check). */
     weft__fence_seq_cst();
-    if (atomic_load_explicit(&s->nsearching, memory_order_relaxed) == 0)
+    if ((atomic_load_explicit(&s->nsearching, memory_order_relaxed) & WEFT__SEARCH_ACTIVE) == 0)
         weft__ec_notify(&s->idle, 1);
 }
 

@@ -55,6 +55,14 @@ extern const weft__sched_ops weft__steal_ops;
 weft__task *weft__steal_find_work(weft__worker *w);
 weft__task *weft__steal_injector_take(weft__worker *w);
 
+/* search.c: nsearching holds two counts: searchers sweeping now in its low
+ * bits (WEFT__SEARCH_ACTIVE), searchers napping between sweeps above, one
+ * WEFT__SEARCH_NAPPER each (search.c's design note). The spawn's quick
+ * check below reads the whole word (no wake-up while anyone searches, napping
+ * or not); the fenced wake-up reads only the sweeping part (idle.c). */
+#define WEFT__SEARCH_ACTIVE 0xffffu
+#define WEFT__SEARCH_NAPPER 0x10000u
+
 /* idle.c: park: w found nothing (PARK_RETRY: look again; PARK_EXIT: the
  * scheduler is finished). wake_fenced: the fenced wake-up, to call after
  * making work visible. wake_after_spawn: the unfenced one's out-of-line

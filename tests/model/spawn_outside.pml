@@ -9,6 +9,10 @@
  * later step; a seq_cst fence or an RMW drains the buffer first. The
  * workers' stores that matter are RMWs (nsearching, waiters).
  *
+ * nsearching here is the sweeping count (steal.h's WEFT__SEARCH_ACTIVE part),
+ * the only part the submitter reads; a searcher may leave it for a nap and
+ * come back (search.c), any number of times, before it parks.
+ *
  * Variants:
  *   default      the code: push; fence; if nsearching == 0: ec_notify(1).
  *                Verifies: no invalid end state (the task always runs).
@@ -70,6 +74,7 @@ loop:
     fi;
     if
     :: atomic { nsearching == 0 -> nsearching++ } ->
+search:
         /* search rounds: steal sweeps and injector pops */
         if
         :: atomic { inj == 1 && taken == 0 -> taken = 1 } ->
@@ -77,7 +82,14 @@ loop:
             goto ran
         :: skip
         fi;
-        nsearching--          /* end_search(not found), seq_cst RMW */
+        /* end_search(not found), or nap_begin (search.c, oversubscribed
+         * CPUs: the searcher leaves the sweeping count, which is all the
+         * submitter reads, for a nap): a seq_cst RMW either way */
+        nsearching--;
+        if
+        :: atomic { nsearching == 0 -> nsearching++ } -> goto search  /* nap_end: sweeping again */
+        :: skip               /* the search ended, or nap_end found the limit reached: park */
+        fi
     :: else -> skip
     fi;
     /* park: ec_prepare (RMW + fence), re-check */
