@@ -188,7 +188,7 @@ def run_server_case(args):
     md, js = os.path.join(args.out, "server.md"), os.path.join(args.out, "server.json")
     cmd = [sys.executable, os.path.join(ROOT, "tools", "bench_server.py"), "--server", server,
            "--reps", str(max(3, args.reps)), "--duration", "10", "--connections", "64",
-           "--costs", args.server_costs, "--modes", "stealing,mutex,pthread", "--json", js]
+           "--costs", args.server_costs, "--modes", "stealing,mutex,pthread", "--json", js, "--cpu"]
     if args.server_baseline:
         cmd += ["--baseline", args.server_baseline]
     log(f"== server case: {' '.join(cmd[1:])}")

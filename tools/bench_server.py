@@ -207,6 +207,30 @@ def main():
                   f"{med([r['p50_ms'] for r in rs]):.3f} | {med([r['p99_ms'] for r in rs]):.3f} | {p99r} | "
                   f"{med([r['writes_per_completion'] for r in rs]):.3f} | {per_wakeup(rs)} | "
                   f"{med([r['writes_per_wakeup'] for r in rs]):.3f} |")
+    print("\nPer repetition, against the pthread pool of the same repetition (requests/s ratio, p99 ratio):\n")
+    for cost in costs:
+        base = runs.get((cost, "pthread"))
+        if not base:
+            continue
+        for mode in modes:
+            if mode == "pthread":
+                continue
+            rs = runs[(cost, mode)]
+            rr = ", ".join(f"{a['rps'] / b['rps']:.2f}" for a, b in zip(rs, base))
+            pr = ", ".join(f"{a['p99_ms'] / b['p99_ms']:.2f}" for a, b in zip(rs, base))
+            print(f"- {cost} rounds, {mode}: requests/s {rr}; p99 {pr}")
+    if args.cpu:
+        loads = [r["loadavg"] for rs in runs.values() for r in rs]
+        print(f"\nLoad average (1 min) at the end of the runs: {min(loads):.1f}-{max(loads):.1f}.")
+        print("\nCPU seconds per second of run (medians): loop thread, pool workers, wrk; "
+              "context switches voluntary+involuntary of the loop and of the workers:\n")
+        for cost in costs:
+            for mode in modes:
+                rs = runs[(cost, mode)]
+                print(f"- {cost} rounds, {mode}: loop {med([r['loop_cpu'] for r in rs]):.2f}, workers "
+                      f"{med([r['workers_cpu'] for r in rs]):.2f}, wrk {med([r['wrk_cpu'] for r in rs]):.2f}; "
+                      f"switches loop {med([r['loop_vcs'] for r in rs]):.0f}+{med([r['loop_ivcs'] for r in rs]):.0f}, "
+                      f"workers {med([r['workers_vcs'] for r in rs]):.0f}+{med([r['workers_ivcs'] for r in rs]):.0f}")
     print(f"\nnon-2xx responses and socket errors: {'none' if not bad else bad}")
     if args.json:
         with open(args.json, "w") as f:

@@ -7,27 +7,35 @@
  *     re-check: finished? any deque, frame stack or the injector non-empty? -> retry
  *     else ec_wait(idle, key)
  * An outside spawn does
- *     injector push; fence(seq_cst); if nsearching == 0: ec_notify(idle, 1)
+ *     injector push; fence(seq_cst); if sweeping == 0: ec_notify(idle, 1)
+ * where sweeping is nsearching's low half (steal.h: searchers sweeping now;
+ * searchers napping between sweeps on oversubscribed CPUs are counted in the
+ * upper half, which this load masks off: search.c's design note).
  * No lost wake-up for outside spawns (the claim: whenever every worker sleeps
  * in ec_wait, no pushed task is left in the injector). Take a push P followed
  * by fence X and the load L of nsearching.
- *   (a) L reads 0: ec_notify's own fence and waiter check come after X; the
- *       eventcount guarantees that a worker W whose prepare is not seen by
- *       that check has its re-check fence ordered after X, so its re-check
- *       sees P; every worker whose prepare is seen gets a new epoch and does
- *       not sleep through it (eventcount.c).
- *   (b) L reads k > 0: some searcher S was counted and its decrement D
- *       (search.c's end_search) comes later in nsearching's modification
- *       order. S either finds work (and returns to the queues after running
- *       it, so it is not asleep) or parks, and its park fence Y is sequenced
+ *   (a) L's sweeping count is 0: ec_notify's own fence and waiter check come
+ *       after X; the eventcount guarantees that a worker W whose prepare is
+ *       not seen by that check has its re-check fence ordered after X, so
+ *       its re-check sees P; every worker whose prepare is seen gets a new
+ *       epoch and does not sleep through it (eventcount.c).
+ *   (b) L's sweeping count is k > 0: some searcher S was counted sweeping,
+ *       and the RMW D that drops it from the sweeping count (search.c's
+ *       end_search, or nap_begin's move to the napping count; both seq_cst)
+ *       comes later in nsearching's modification order. After D, S finds
+ *       work (and returns to the queues after running it, so it is not
+ *       asleep), or parks, or naps and sweeps again (and the same holds of
+ *       what it does next); whenever it parks, its park fence Y is sequenced
  *       after D. If Y preceded X in the single total order S of seq_cst
  *       fences, D would be visible to L (fence-fence rule, C11 7.17.4p4):
  *       contradiction. So X precedes Y and S's re-check, after Y, sees P
- *       (same rule).
+ *       (same rule). A napping searcher is not asleep in ec_wait: it sweeps
+ *       again or parks (with a re-check) after its nap.
  *   A parked worker therefore always has a re-check that saw P or a wake-up
  *   to come, and the last one to park keeps P from being stranded.
  *
- * Spawns from a task onto its own deque check nsearching and the eventcount's
+ * Spawns from a task onto its own deque check nsearching (both halves: no
+ * wake-up while anyone searches or naps) and the eventcount's
  * waiter count with plain relaxed loads, without the fence (steal.h's
  * weft__worker_spawn): the fork-join fast path pays no fence. A wake-up can
  * be lost there (the push may still sit in the store buffer when those loads
@@ -42,8 +50,8 @@
  * sleep it is awake and runs them itself when its task returns or waits.
  * tests/model/spawn_block.pml checks the rule (431 states without the fault;
  * with -DUNFENCED, the old code, spin reports the hang after 138), and
- * spawn_outside.pml the outside path (1510 states; without the fence X, the
- * hang). Both model x86-TSO store buffers explicitly.
+ * spawn_outside.pml the outside path, naps included (1753 states; without
+ * the fence X, the hang). Both model x86-TSO store buffers explicitly.
  *
  * A burst of outside submissions to an idle pool (issue 8 item 6). The rule
  * above wakes one sleeper per submission that sees no searcher, and

@@ -28,9 +28,9 @@
  * tasks submitted meanwhile wait for it while a parked worker, which a futex
  * wake would have brought up at once, sleeps on. Measured with
  * examples/http_server at the ~2 us handler under six busy loops on the
- * 2-core VM: the loop slept about 7 ms per completion batch and stealing
- * served 0.55-0.74x the pthread pool's requests/s (docs/BENCHMARKS.md,
- * server section). So each yield is timed, and one that came back more than
+ * 2-core VM: the loop slept about 7 ms per completion batch (its voluntary
+ * context switches) and stealing served 0.45-0.77x the pthread pool's
+ * requests/s in five such runs (docs/BENCHMARKS.md, server section). So each yield is timed, and one that came back more than
  * SEARCH_LATE_NS late marks this worker's CPUs oversubscribed
  * (tls_oversubscribed). While they are, a searcher's pauses after the
  * spinning ones are naps of SEARCH_NAP_NS (a timer sleep: it comes back with
@@ -44,10 +44,12 @@
  * back on time clears the mark, and the searcher yields again.
  *
  * How the searcher waits between sweeps does not enter idle.c's wake-up
- * argument, only when its sweeping count drops: the decrement of
- * end_search and the move to the napping count (nap_begin) are both seq_cst
- * RMWs, each a D of that argument, and after either the worker parks (its
- * park fence is sequenced after that D) or takes a task and comes back.
+ * argument, only when it leaves the sweeping count: end_search's decrement
+ * and nap_begin's move to the napping count are both seq_cst RMWs, each a D
+ * of that argument. After a D the worker takes a task, or parks (its park
+ * fence is sequenced after that D), or sweeps again after its nap (and
+ * leaves the count again by one of the two): it never sleeps in ec_wait
+ * without a park fence after every D it made.
  */
 #include <sched.h>
 #include <time.h>
