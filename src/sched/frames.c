@@ -74,8 +74,15 @@
  * next spawn then takes its slow path, CASes limit back and shares half of
  * its private frames, the oldest (biggest) ones, and issues the fenced
  * wake-up (idle.c): sharing is the only point at which the owner pays a
- * fence. Before a worker sleeps in the kernel (the before-block hook) it
- * shares every private frame, so a task that spawns and then blocks in a
+ * fence. Nobody asks while every other worker sleeps, and a spawn wakes
+ * nobody, so a fork-join begun then would run on one worker for good: the
+ * worker loop therefore asks on its own behalf (weft__frames_share_next)
+ * before each loop-level task while the pool has sleepers; that task's
+ * first spawn then shares and wakes one, which steals, and as the last
+ * searcher to find work wakes the next (search.c): the ramp-up.
+ * (pool/spawn_wakes_a_sleeping_worker_for_the_spawned_half ran its halves
+ * on one worker before.) Before a worker sleeps in the kernel (the
+ * before-block hook) it shares every private frame, so a task that spawns and then blocks in a
  * weft primitive never strands its children (the rule of spawn_block.pml).
  *
  * Every task ends synced: a task (or a stolen frame) that returns with

@@ -119,6 +119,16 @@ static inline void weft__frames_refloor(weft__frames *f)
     f->floor = f->overflow != 0 ? f->end : f->slot + b;
 }
 
+/* Owner: answer a request of its own at the next spawn (share it and issue
+ * the fenced wake-up), as if a thief had asked: the worker loop does this
+ * before a loop-level task while workers sleep, since nothing else would
+ * wake one for the task's weft_spawns (frames.c, "Asking for work"). */
+static inline void weft__frames_share_next(weft__frames *f)
+{
+    if (atomic_load_explicit(&f->limit, memory_order_relaxed) != f->slot)
+        atomic_store_explicit(&f->limit, f->slot, memory_order_relaxed);
+}
+
 struct weft__worker;
 int weft__frames_init(weft__frames *f, struct weft__worker *owner);
 void weft__frames_deinit(weft__frames *f);

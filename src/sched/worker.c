@@ -190,7 +190,13 @@ static void steal_run(weft__worker *w)
     urcu_qsbr_thread_online();
     w->online = true;
     weft__task *t;
+    bool several = w->s->nworkers > 1;
     while ((t = next_task(w)) != NULL) {
+        /* Sleepers: the task's first weft_spawn shares and wakes one
+         * (frames.c, "Asking for work"). A relaxed hint: a sleeper that
+         * parks just after is asked for again before the next task. */
+        if (several && weft__ec_has_waiters(&w->s->idle))
+            weft__frames_share_next(&w->fr);
         if (t == WEFT__FRAME_TAKEN)
             weft__frames_run_stolen(w, &w->took);
         else

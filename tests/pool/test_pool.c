@@ -1278,6 +1278,59 @@ static int sfib_task(void *arg, void **result)
     return 0;
 }
 
+/* A fork-join that starts while every other worker sleeps must get them up:
+ * the two halves of the root meet (each waits, polling, for the other to
+ * have started), which they can only do on two threads. weft_spawn is plain
+ * stores, so nothing but the worker loop's ask-to-share when sleepers exist
+ * (worker.c) wakes a sleeper for the spawned half. Before it, the woken
+ * worker took the root from the injector without searching, nobody woke
+ * the other one, and the halves never met (test_spare under ASan, 1 run in
+ * 4). */
+static _Atomic int meet_arrived;
+static _Atomic int meet_ok;
+
+static void meet_half(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&meet_arrived, 1);
+    double end = now_s() + 10.0;
+    while (atomic_load(&meet_arrived) < 2 && now_s() < end)
+        ;
+    if (atomic_load(&meet_arrived) >= 2)
+        atomic_fetch_add(&meet_ok, 1);
+}
+
+static int meet_root(void *arg, void **result)
+{
+    (void)arg;
+    (void)result;
+    weft_spawn(meet_half, NULL);
+    meet_half(NULL);
+    weft_sync();
+    return 0;
+}
+
+Test(pool, spawn_wakes_a_sleeping_worker_for_the_spawned_half)
+{
+    for (int round = 0; round < 3; round++) {
+        weft_pool *p = make_pool(WEFT_SCHED_STEALING, 2);
+        /* Both workers asleep first. */
+        weft_pool_counters c;
+        double end = now_s() + POLL_LIMIT;
+        while (weft_pool_stats(p, &c, NULL, 0) == 0 && c.parks - c.wakeups < 2 && now_s() < end)
+            nap_ms(1);
+        cr_assert_eq(c.parks - c.wakeups, 2, "the workers did not go to sleep");
+        atomic_store(&meet_arrived, 0);
+        atomic_store(&meet_ok, 0);
+        weft_future *f;
+        cr_assert_eq(weft_pool_submit(p, meet_root, NULL, &f), 0);
+        cr_assert_eq(weft_future_result(f, POLL_LIMIT, NULL), 0);
+        weft_future_release(f);
+        weft_pool_destroy(p);
+        cr_assert_eq(atomic_load(&meet_ok), 2, "round %d: the spawned half ran after its sibling gave up", round);
+    }
+}
+
 Test(pool, spawn_sync_fib)
 {
     FOR_EACH_SCHED(k)
