@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tests/memory/rss.h"
 #include "weft.h"
 
 static atomic_size_t ran;
@@ -34,37 +35,14 @@ static int task(void *arg, void **result)
     return 0;
 }
 
-static double rss_mib(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long size = 0, resident = 0;
-    if (f == NULL || fscanf(f, "%ld %ld", &size, &resident) != 2) {
-        perror("/proc/self/statm");
-        exit(2);
-    }
-    fclose(f);
-    return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Until n tasks ran and then every worker sleeps (parks - wakeups: a worker
  * that parks after a large drain first gives the memory back,
  * sched/giveback.c), at most 5 s for the latter. */
 static void wait_ran(weft_pool *p, size_t n)
 {
-    struct timespec ts = {0, 1000000};
     while (atomic_load_explicit(&ran, memory_order_relaxed) < n)
-        nanosleep(&ts, NULL);
-    double t0 = now();
-    weft_pool_counters c;
-    while (weft_pool_stats(p, &c, NULL, 0) == 0 && c.parks - c.wakeups < c.workers && now() - t0 < 5)
-        nanosleep(&ts, NULL);
+        rss_nap();
+    rss_wait_all_asleep(p, 5);
 }
 
 int main(int argc, char **argv)
@@ -83,7 +61,7 @@ int main(int argc, char **argv)
     if (weft_pool_create(&p, &o) != 0)
         return 2;
     printf("rss created %.1f\n", rss_mib());
-    double t0 = now(), peak = 0, first = 0;
+    double t0 = rss_now(), peak = 0, first = 0;
     size_t step = total / 10 > 0 ? total / 10 : 1;
     for (size_t i = 1; i <= total; i++) {
         if (weft_pool_submit(p, task, NULL, NULL) != 0) {
@@ -99,7 +77,7 @@ int main(int argc, char **argv)
             if (in_flight > peak)
                 peak = in_flight;
             printf("rss after_%.1fM %.1f (before draining %.1f; %.1f s)\n", (double)i / 1e6, r, in_flight,
-                   now() - t0);
+                   rss_now() - t0);
             fflush(stdout);
         }
     }
@@ -114,7 +92,7 @@ int main(int argc, char **argv)
     }
     printf("summary: %zuM tasks in %.1f s; RSS after 1M %.1f MiB, after all %.1f MiB (%+.1f%%), peak in "
            "flight %.1f MiB, after destroy %.1f MiB\n",
-           millions, now() - t0, first, last, first > 0 ? 100.0 * (last - first) / first : 0.0, peak,
+           millions, rss_now() - t0, first, last, first > 0 ? 100.0 * (last - first) / first : 0.0, peak,
            destroyed);
     return 0;
 }

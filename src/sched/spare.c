@@ -88,11 +88,6 @@ _Thread_local struct weft__sched *weft__tls_spare __attribute__((tls_model("init
 #define SPARE_PERIOD_S 1e-3
 enum { LENT_SAMPLES = 4 /* looks at one worker before calling it not lent */ };
 
-static void stat_inc(_Atomic uint64_t *c)
-{
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
-}
-
 /* Relaxed snapshots: a stale value only moves a decision by one period. */
 static bool worker_lent(const weft__worker *w)
 {
@@ -134,7 +129,7 @@ static void run_here(weft__sched *s, weft__task *t)
     int how = weft__sched_task_how(s, t);
     bool ran = t->exec(t, how);
     weft__task_free(s, t);
-    stat_inc(ran ? &s->spare_th.runs : &s->spare_th.cancelled);
+    weft__stat_inc(ran ? &s->spare_th.runs : &s->spare_th.cancelled);
 }
 
 int weft__spare_spawn_inline(weft__sched *s, weft__task *t)
@@ -171,7 +166,7 @@ static void rescue(weft__sched *s)
         if (t == NULL)
             return;
         if (!counted) {
-            stat_inc(&s->spare_th.rescues);
+            weft__stat_inc(&s->spare_th.rescues);
             counted = true;
         }
         run_here(s, t);
@@ -212,10 +207,14 @@ static void *spare_main(void *arg)
     return NULL;
 }
 
-void weft__spare_arm(weft__sched *s)
+void weft__spare_poke(weft__sched *s)
 {
     weft__spare *sp = &s->spare_th;
-    uint32_t v = WEFT__SPARE_IDLE;
+    /* Relaxed loads: the caller's seq_cst fence (weft__sched_wake_fenced)
+     * orders its push before them; disarm's fence pairs with it. */
+    uint32_t v = atomic_load_explicit(&sp->word, memory_order_relaxed);
+    if (v != WEFT__SPARE_IDLE || atomic_load_explicit(&s->nidle, memory_order_relaxed) != 0)
+        return;
     /* Relaxed: the word carries no data; the injector holds the task. */
     if (atomic_compare_exchange_strong_explicit(&sp->word, &v, WEFT__SPARE_ARMED, memory_order_relaxed,
                                                 memory_order_relaxed))

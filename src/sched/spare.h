@@ -52,16 +52,7 @@ int weft__spare_spawn_inline(struct weft__sched *s, struct weft__task *t);
 
 /* After an outside push and the fenced wake-up (worker.c's steal_spawn):
  * arms the spare when it is parked and no worker is parked (a parked one was
- * just woken for the task instead). The slow part is out of line. */
-void weft__spare_arm(struct weft__sched *s);
-
-static inline void weft__spare_poke(weft__spare *sp, _Atomic uint32_t *nidle, struct weft__sched *s)
-{
-    /* Relaxed: the caller's seq_cst fence (weft__sched_wake_fenced) orders
-     * its push before these loads; spare.c's disarm pairs with it. */
-    if (atomic_load_explicit(&sp->word, memory_order_relaxed) == WEFT__SPARE_IDLE &&
-        atomic_load_explicit(nidle, memory_order_relaxed) == 0)
-        weft__spare_arm(s);
-}
+ * just woken for the task instead). Two relaxed loads unless it arms. */
+void weft__spare_poke(struct weft__sched *s);
 
 #endif /* WEFT_SCHED_SPARE_H */

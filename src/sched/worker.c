@@ -152,7 +152,7 @@ static int steal_spawn(weft__sched *s, weft__task *t)
         return rc;
     weft__sched_count_outside_spawn(s);
     weft__sched_wake_fenced(s);
-    weft__spare_poke(&s->spare_th, &s->nidle, s);
+    weft__spare_poke(s);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rss.h"
 #include "sched/giveback.h"
 #include "weft.h"
 
@@ -47,31 +48,6 @@ static int hold(void *arg, void **result)
     return weft_event_wait(&gate, 60.0);
 }
 
-static double rss_mib(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long size = 0, resident = 0;
-    if (f == NULL || fscanf(f, "%ld %ld", &size, &resident) != 2) {
-        perror("/proc/self/statm");
-        exit(2);
-    }
-    fclose(f);
-    return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void nap(void)
-{
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-}
-
 static int one(weft_sched_kind kind, const char *name)
 {
     weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
@@ -88,13 +64,13 @@ static int one(weft_sched_kind kind, const char *name)
     for (int i = 0; i < WORKERS; i++)
         if (weft_pool_submit(p, hold, NULL, NULL) != 0)
             return 1;
-    double t0 = now();
+    double t0 = rss_now();
     while (atomic_load(&held) < WORKERS) {
-        if (now() - t0 > 60) {
+        if (rss_now() - t0 > 60) {
             fprintf(stderr, "%s: workers did not start\n", name);
             return 1;
         }
-        nap();
+        rss_nap();
     }
     double base = rss_mib();
     for (size_t i = 0; i < BACKLOG; i++)
@@ -111,28 +87,25 @@ static int one(weft_sched_kind kind, const char *name)
         return 1;
     }
     weft_event_set(&gate);
-    t0 = now();
+    t0 = rss_now();
     while (atomic_load(&ran) < BACKLOG) {
-        if (now() - t0 > 60) {
+        if (rss_now() - t0 > 60) {
             fprintf(stderr, "%s: backlog not run in 60 s\n", name);
             return 1;
         }
-        nap();
+        rss_nap();
     }
     /* Then until both workers sleep (a give-back comes before that), at
      * most 10 s: the figure printed is what stays, not a trim half done. */
-    t0 = now();
-    weft_pool_counters c;
-    while (weft_pool_stats(p, &c, NULL, 0) == 0 && c.parks - c.wakeups < WORKERS && now() - t0 < 10)
-        nap();
+    rss_wait_all_asleep(p, 10);
     double bound = base + (peak - base) / 4, r = rss_mib();
-    t0 = now();
-    while (r > bound && now() - t0 < 30) {
-        nap();
+    t0 = rss_now();
+    while (r > bound && rss_now() - t0 < 30) {
+        rss_nap();
         r = rss_mib();
     }
     printf("%s: RSS %.1f MiB before the backlog, %.1f with it, %.1f after it drained (bound %.1f, %.2f s)\n",
-           name, base, peak, r, bound, now() - t0);
+           name, base, peak, r, bound, rss_now() - t0);
     weft_pool_destroy(p);
     if (r > bound) {
         fprintf(stderr, "%s: the drained backlog's memory stayed resident\n", name);
